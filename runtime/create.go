@@ -1,0 +1,53 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/berth-project/berth/runtime/internal/container"
+)
+
+// createFlags are shared by create and run.
+type createFlags struct {
+	bundle, pidFile, consoleSocket string
+	noPivot, noNewKeyring          bool
+	preserveFds                    int
+}
+
+func (f *createFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVarP(&f.bundle, "bundle", "b", ".", "path to the root of the bundle directory")
+	fl.StringVar(&f.pidFile, "pid-file", "", "file to write the init's pid to")
+	fl.StringVar(&f.consoleSocket, "console-socket", "", "unix socket that receives the pty master (terminal: true)")
+	fl.BoolVar(&f.noPivot, "no-pivot", false, "use MS_MOVE and chroot instead of pivot_root")
+	fl.BoolVar(&f.noNewKeyring, "no-new-keyring", false, "keep the caller's session keyring")
+	fl.IntVar(&f.preserveFds, "preserve-fds", 0, "pass this many fds from 3 on to the container")
+}
+
+func (f *createFlags) opts(id string) container.CreateOpts {
+	return container.CreateOpts{
+		Root:          g.root,
+		ID:            id,
+		Bundle:        f.bundle,
+		PidFile:       f.pidFile,
+		ConsoleSocket: f.consoleSocket,
+		NoPivot:       f.noPivot,
+		NoNewKeyring:  f.noNewKeyring,
+		PreserveFds:   f.preserveFds + listenFds(),
+		SystemdCgroup: g.systemdCgroup,
+	}
+}
+
+func newCreateCmd() *cobra.Command {
+	var f createFlags
+	cmd := &cobra.Command{
+		Use:   "create [flags] CONTAINER_ID",
+		Short: "create a container and leave its init waiting for start",
+		Args:  exactID,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := container.Create(f.opts(args[0]))
+			return err
+		},
+	}
+	f.register(cmd)
+	return cmd
+}

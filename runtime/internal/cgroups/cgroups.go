@@ -1,0 +1,34 @@
+// Package cgroups places a container's processes in a cgroup and applies the
+// OCI resource limits to it, on cgroup v1, v2 and the hybrid layout (v1
+// controllers plus a cgroup2 mount at /sys/fs/cgroup/unified), detected at
+// run time.
+//
+// The runtime creates a Manager with New when it creates a container, stores
+// Paths() in the container state, and rebuilds the Manager with Load for the
+// later commands (exec, kill --all, pause, delete...).
+package cgroups
+
+import specs "github.com/opencontainers/runtime-spec/specs-go"
+
+// Manager controls one container's cgroup in every hierarchy it uses.
+type Manager interface {
+	// Apply creates the cgroup directories if needed and moves pid into them.
+	Apply(pid int) error
+	// Set writes the resource limits of r (nil means nothing to set).
+	Set(r *specs.LinuxResources) error
+	// Pids lists every process in the cgroup and its descendants.
+	Pids() ([]int, error)
+	// Freeze stops every process in the cgroup and returns once they are frozen.
+	Freeze() error
+	// Thaw resumes a frozen cgroup.
+	Thaw() error
+	// Frozen reports whether the cgroup is frozen.
+	Frozen() (bool, error)
+	// Destroy removes the cgroup directories; the processes must be gone.
+	Destroy() error
+	// Paths maps each controller to its directory (on v2 the single key "" is used),
+	// to be stored in the container state and given to Load.
+	Paths() map[string]string
+	// OOMKillCount is how many processes the OOM killer has killed in the cgroup.
+	OOMKillCount() (uint64, error)
+}

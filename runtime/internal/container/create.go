@@ -1,0 +1,319 @@
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/runtime/internal/cgroups"
+)
+
+// CreateOpts are the inputs of `create` (and `run`).
+type CreateOpts struct {
+	Root          string // state root (--root)
+	ID            string
+	Bundle        string
+	PidFile       string
+	ConsoleSocket string
+	NoPivot       bool
+	NoNewKeyring  bool
+	PreserveFds   int
+	SystemdCgroup bool
+	Stdin         *os.File
+	Stdout        *os.File
+	Stderr        *os.File
+	// consoleConn, when set, is used instead of dialing ConsoleSocket (run -t
+	// without --console-socket receives the pty master itself).
+	consoleConn *os.File
+}
+
+// Create sets up a container from a bundle and leaves its init waiting for
+// Start. On error nothing is left behind: no state dir, cgroup or process.
+func Create(o CreateOpts) (*Container, error) {
+	c, ch, err := create(o)
+	if err != nil {
+		return nil, err
+	}
+	ch.sock.Close()
+	return c, nil
+}
+
+func create(o CreateOpts) (c *Container, ch *child, err error) {
+	if err := ValidateID(o.ID); err != nil {
+		return nil, nil, err
+	}
+	bundle, err := filepath.Abs(o.Bundle)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bundle %s: %w", o.Bundle, err)
+	}
+	spec, err := LoadSpec(bundle)
+	if err != nil {
+		return nil, nil, err
+	}
+	rootfs := spec.Root.Path
+	if !filepath.IsAbs(rootfs) {
+		rootfs = filepath.Join(bundle, rootfs)
+	}
+	if fi, err := os.Stat(rootfs); err != nil {
+		return nil, nil, fmt.Errorf("invalid rootfs: %w", err)
+	} else if !fi.IsDir() {
+		return nil, nil, fmt.Errorf("invalid rootfs: %s is not a directory", rootfs)
+	}
+	join, newFlags, err := namespaces(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	if spec.Process.Terminal && o.ConsoleSocket == "" && o.consoleConn == nil {
+		return nil, nil, errors.New("process.terminal is true: a --console-socket is needed to receive the pty")
+	}
+	mgr, err := cgroups.New(spec.Linux.CgroupsPath, o.ID, o.SystemdCgroup)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	if err := os.MkdirAll(o.Root, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create state root: %w", err)
+	}
+	dir := filepath.Join(o.Root, o.ID)
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, nil, fmt.Errorf("container %s %w", o.ID, ErrExist)
+		}
+		return nil, nil, fmt.Errorf("create state dir: %w", err)
+	}
+	var cgroupUsed bool
+	defer func() {
+		if err != nil {
+			if ch != nil {
+				ch.kill()
+			}
+			if cgroupUsed {
+				mgr.Destroy()
+			}
+			os.RemoveAll(dir)
+		}
+	}()
+
+	fifoPath := filepath.Join(dir, fifoName)
+	if err := unix.Mkfifo(fifoPath, 0o622); err != nil {
+		return nil, nil, fmt.Errorf("mkfifo %s: %w", fifoPath, err)
+	}
+	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", fifoPath, err)
+	}
+	defer fifo.Close()
+
+	extra := preservedFiles(o.PreserveFds)
+	cfg := &initConfig{
+		ID:           o.ID,
+		Spec:         spec,
+		Process:      spec.Process,
+		Rootfs:       rootfs,
+		NoPivot:      o.NoPivot,
+		NoNewKeyring: o.NoNewKeyring,
+		NewUTS:       newFlags&unix.CLONE_NEWUTS != 0,
+		PreserveFds:  o.PreserveFds,
+		FifoFd:       3 + len(extra),
+		ConsoleFd:    -1,
+	}
+	extra = append(extra, fifo)
+	if spec.Process.Terminal {
+		console := o.consoleConn
+		if console == nil {
+			console, err = dialConsole(o.ConsoleSocket)
+			if err != nil {
+				return nil, nil, err
+			}
+			defer console.Close()
+		}
+		cfg.ConsoleFd = 3 + len(extra)
+		extra = append(extra, console)
+	}
+
+	ch, err = spawn(spawnOpts{
+		mode:     "init",
+		dir:      bundle,
+		join:     join,
+		newFlags: newFlags,
+		stdin:    orStd(o.Stdin, os.Stdin),
+		stdout:   orStd(o.Stdout, os.Stdout),
+		stderr:   orStd(o.Stderr, os.Stderr),
+		extra:    extra,
+		userns: func(pid int) error {
+			return writeIDMaps(pid, spec.Linux)
+		},
+		stage1: func(pid int) error {
+			cgroupUsed = true
+			if err := mgr.Apply(pid); err != nil {
+				return fmt.Errorf("join cgroup: %w", err)
+			}
+			return mgr.Set(cgroupResources(spec))
+		},
+	})
+	if err != nil {
+		return nil, ch, err
+	}
+	if err := ch.send(cfg); err != nil {
+		return nil, ch, err
+	}
+	if err := ch.wait(false); err != nil {
+		return nil, ch, err
+	}
+	start, _, err := procStart(ch.pid)
+	if err != nil {
+		return nil, ch, fmt.Errorf("init process %d: %w", ch.pid, err)
+	}
+	c = &Container{
+		ID:          o.ID,
+		Bundle:      bundle,
+		Rootfs:      rootfs,
+		InitPid:     ch.pid,
+		InitStart:   start,
+		Created:     time.Now().UTC(),
+		Owner:       "",
+		CgroupPaths: mgr.Paths(),
+		Config:      spec,
+		dir:         dir,
+	}
+	if err := c.save(); err != nil {
+		return nil, ch, err
+	}
+	if o.PidFile != "" {
+		if err := writePidFile(o.PidFile, ch.pid); err != nil {
+			return nil, ch, err
+		}
+	}
+	return c, ch, nil
+}
+
+// LoadSpec reads and checks bundle/config.json.
+func LoadSpec(bundle string) (*specs.Spec, error) {
+	path := filepath.Join(bundle, "config.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load config.json: %w", err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	if spec.Root == nil || spec.Root.Path == "" {
+		return nil, fmt.Errorf("%s: root.path is missing", path)
+	}
+	if spec.Process == nil {
+		return nil, fmt.Errorf("%s: process is missing", path)
+	}
+	if len(spec.Process.Args) == 0 {
+		return nil, fmt.Errorf("%s: process.args is empty", path)
+	}
+	if spec.Linux == nil {
+		spec.Linux = &specs.Linux{}
+	}
+	return &spec, nil
+}
+
+// namespaces splits the spec's namespaces into ones to join and clone flags
+// for new ones.
+func namespaces(spec *specs.Spec) ([]nsJoin, int, error) {
+	var join []nsJoin
+	flags := 0
+	seen := map[specs.LinuxNamespaceType]bool{}
+	for _, ns := range spec.Linux.Namespaces {
+		f, ok := nsFlag[string(ns.Type)]
+		if !ok {
+			return nil, 0, fmt.Errorf("unknown namespace type %q in config.json", ns.Type)
+		}
+		if seen[ns.Type] {
+			return nil, 0, fmt.Errorf("namespace %q listed twice in config.json", ns.Type)
+		}
+		seen[ns.Type] = true
+		if ns.Path == "" {
+			flags |= f.flag
+			continue
+		}
+		if _, err := os.Stat(ns.Path); err != nil {
+			return nil, 0, fmt.Errorf("namespace %s: %w", ns.Type, err)
+		}
+		join = append(join, nsJoin{typ: f.name, path: ns.Path})
+	}
+	if !seen["mount"] {
+		// The rootfs is set up with mount calls; do them in a namespace of
+		// our own even if the config shares the host's.
+		flags |= unix.CLONE_NEWNS
+	}
+	return join, flags, nil
+}
+
+// writeIDMaps writes the user namespace's id maps of pid.
+func writeIDMaps(pid int, l *specs.Linux) error {
+	write := func(file string, maps []specs.LinuxIDMapping) error {
+		var b []byte
+		for _, m := range maps {
+			b = fmt.Appendf(b, "%d %d %d\n", m.ContainerID, m.HostID, m.Size)
+		}
+		path := "/proc/" + strconv.Itoa(pid) + "/" + file
+		if err := os.WriteFile(path, b, 0); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
+	}
+	if len(l.UIDMappings) == 0 || len(l.GIDMappings) == 0 {
+		return errors.New("a new user namespace needs linux.uidMappings and linux.gidMappings")
+	}
+	if err := write("uid_map", l.UIDMappings); err != nil {
+		return err
+	}
+	return write("gid_map", l.GIDMappings)
+}
+
+// preservedFiles wraps our fds 3..3+n-1, which --preserve-fds passes on.
+func preservedFiles(n int) []*os.File {
+	var fs []*os.File
+	for i := 0; i < n; i++ {
+		fs = append(fs, os.NewFile(uintptr(3+i), "preserved-"+strconv.Itoa(3+i)))
+	}
+	return fs
+}
+
+func dialConsole(path string) (*os.File, error) {
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("console socket %s: %w", path, err)
+	}
+	defer conn.Close()
+	f, err := conn.(*net.UnixConn).File()
+	if err != nil {
+		return nil, fmt.Errorf("console socket %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// writePidFile writes pid atomically: callers (containerd, conmon) read
+// the file as soon as the command exits, or watch for it.
+func writePidFile(path string, pid int) error {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("write pid file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write pid file: %w", err)
+	}
+	return nil
+}
+
+func orStd(f, def *os.File) *os.File {
+	if f != nil {
+		return f
+	}
+	return def
+}

@@ -1,0 +1,123 @@
+package container
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// ExecOpts are the inputs of `exec`.
+type ExecOpts struct {
+	Process       *specs.Process
+	PidFile       string
+	ConsoleSocket string
+	Detach        bool
+	PreserveFds   int
+	Stdin         *os.File
+	Stdout        *os.File
+	Stderr        *os.File
+	consoleConn   *os.File
+}
+
+// Exec starts a process in the container's namespaces and cgroup and
+// returns its pid once it has exec'd. The caller waits for it (it must be
+// a subreaper: the process is a grandchild when the container has a pid
+// namespace).
+func (c *Container) Exec(o ExecOpts) (pid int, err error) {
+	if err := check("exec", c.Status()); err != nil {
+		return 0, err
+	}
+	p := o.Process
+	if len(p.Args) == 0 {
+		return 0, fmt.Errorf("exec: no command given")
+	}
+	if p.Terminal && o.ConsoleSocket == "" && o.consoleConn == nil {
+		return 0, fmt.Errorf("exec: a terminal needs a --console-socket")
+	}
+	mgr, err := c.cgroup()
+	if err != nil {
+		return 0, err
+	}
+	extra := preservedFiles(o.PreserveFds)
+	cfg := &initConfig{
+		Exec:        true,
+		ID:          c.ID,
+		Spec:        c.Config,
+		Process:     p,
+		PreserveFds: o.PreserveFds,
+		FifoFd:      -1,
+		ConsoleFd:   -1,
+	}
+	if p.Terminal {
+		console := o.consoleConn
+		if console == nil {
+			if console, err = dialConsole(o.ConsoleSocket); err != nil {
+				return 0, err
+			}
+			defer console.Close()
+		}
+		cfg.ConsoleFd = 3 + len(extra)
+		extra = append(extra, console)
+	}
+	ch, err := spawn(spawnOpts{
+		mode:   "exec",
+		join:   c.joinNamespaces(),
+		stdin:  orStd(o.Stdin, os.Stdin),
+		stdout: orStd(o.Stdout, os.Stdout),
+		stderr: orStd(o.Stderr, os.Stderr),
+		extra:  extra,
+		stage1: func(pid int) error {
+			if err := mgr.Apply(pid); err != nil {
+				return fmt.Errorf("join the container's cgroup: %w", err)
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		if ch != nil {
+			ch.kill()
+		}
+		return 0, err
+	}
+	defer ch.sock.Close()
+	if err := ch.send(cfg); err != nil {
+		ch.kill()
+		return 0, err
+	}
+	if err := ch.wait(true); err != nil {
+		ch.kill()
+		return 0, err
+	}
+	if o.PidFile != "" {
+		if err := writePidFile(o.PidFile, ch.pid); err != nil {
+			unix.Kill(ch.pid, unix.SIGKILL)
+			return 0, err
+		}
+	}
+	return ch.pid, nil
+}
+
+// joinNamespaces lists the init's namespaces to join: those the config
+// asked for (new or by path), and the mount namespace, which berth always
+// makes.
+func (c *Container) joinNamespaces() []nsJoin {
+	var join []nsJoin
+	proc := "/proc/" + strconv.Itoa(c.InitPid) + "/ns/"
+	seen := map[string]bool{}
+	// The user namespace first (nsenter handles the order anyway).
+	for _, ns := range c.Config.Linux.Namespaces {
+		f, ok := nsFlag[string(ns.Type)]
+		if !ok {
+			continue
+		}
+		seen[f.name] = true
+		join = append(join, nsJoin{typ: f.name, path: proc + f.name})
+	}
+	if !seen["mnt"] {
+		join = append(join, nsJoin{typ: "mnt", path: proc + "mnt"})
+	}
+	return join
+}

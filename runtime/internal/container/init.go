@@ -1,0 +1,164 @@
+package container
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/runtime/internal/console"
+	"github.com/berth-project/berth/runtime/internal/rootfs"
+)
+
+// Init is the child side: it runs as `berth-runtime init` once the nsenter
+// constructor has put the process into its namespaces. The caller must have
+// locked the main goroutine to the main thread (capabilities are per thread
+// and execve keeps only the calling one). Init never returns.
+func Init() {
+	fd, err := strconv.Atoi(os.Getenv("_BERTH_SYNCFD"))
+	if err != nil {
+		os.Exit(1)
+	}
+	for _, k := range []string{"_BERTH_INIT", "_BERTH_SYNCFD", "_BERTH_NSJOIN", "_BERTH_NSNEW"} {
+		os.Unsetenv(k)
+	}
+	sock := os.NewFile(uintptr(fd), "sync")
+	enc := json.NewEncoder(sock)
+	var m message
+	if err := json.NewDecoder(sock).Decode(&m); err != nil || m.Config == nil {
+		os.Exit(1)
+	}
+	cfg := m.Config
+	fail := func(err error) {
+		enc.Encode(message{Type: msgError, Error: err.Error()})
+		os.Exit(1)
+	}
+	if cfg.Exec {
+		err = initExec(cfg, sock)
+	} else {
+		err = initContainer(cfg, sock, enc)
+	}
+	fail(err)
+}
+
+// initContainer prepares the container's init and waits for start.
+func initContainer(cfg *initConfig, sock *os.File, enc *json.Encoder) error {
+	spec := cfg.Spec
+	if cfg.NewUTS {
+		if spec.Hostname != "" {
+			if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+				return fmt.Errorf("sethostname: %w", err)
+			}
+		}
+		if spec.Domainname != "" {
+			if err := unix.Setdomainname([]byte(spec.Domainname)); err != nil {
+				return fmt.Errorf("setdomainname: %w", err)
+			}
+		}
+	}
+	if err := rootfs.Setup(spec, cfg.Rootfs, cfg.NoPivot); err != nil {
+		return err
+	}
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	if cfg.ConsoleFd >= 0 {
+		if err := setupConsole(cfg.ConsoleFd); err != nil {
+			return err
+		}
+	}
+	if !cfg.NoNewKeyring {
+		// A fresh session keyring, so the container cannot see or use the
+		// host's keys. Kernels without keyrings answer ENOSYS.
+		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + cfg.ID); err != nil && err != unix.ENOSYS {
+			return fmt.Errorf("join session keyring: %w", err)
+		}
+	}
+	if err := rootfs.Finish(spec); err != nil {
+		return err
+	}
+	if spec.Process.OOMScoreAdj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*spec.Process.OOMScoreAdj)), 0); err != nil {
+			return fmt.Errorf("set oom_score_adj: %w", err)
+		}
+	}
+	path, err := lookPath(spec.Process)
+	if err != nil {
+		return err
+	}
+	if err := enc.Encode(message{Type: msgReady}); err != nil {
+		os.Exit(1)
+	}
+	sock.Close()
+	// Block until `start` opens the fifo for reading. The path is reached
+	// through our own fd: the state dir is not visible after pivot_root.
+	fifo, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(cfg.FifoFd), os.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "berth-runtime init: open exec fifo: %v\n", err)
+		os.Exit(1)
+	}
+	fifo.Write([]byte{'0'})
+	fifo.Close()
+	unix.Close(cfg.FifoFd)
+	if err := execProcess(spec, spec.Process, path, cfg.PreserveFds, -1); err != nil {
+		fmt.Fprintf(os.Stderr, "berth-runtime init: %v\n", err)
+		os.Exit(1)
+	}
+	return nil
+}
+
+// initExec runs a process inside a running container; the namespaces were
+// joined by the constructor, including the mount namespace whose root is the
+// container's.
+func initExec(cfg *initConfig, sock *os.File) error {
+	if cfg.Process.Terminal {
+		if _, err := unix.Setsid(); err != nil {
+			return fmt.Errorf("setsid: %w", err)
+		}
+	}
+	if cfg.ConsoleFd >= 0 {
+		if err := setupConsole(cfg.ConsoleFd); err != nil {
+			return err
+		}
+	}
+	path, err := lookPath(cfg.Process)
+	if err != nil {
+		return err
+	}
+	// The sync socket stays open and close-on-exec: EOF tells the parent
+	// that execve succeeded.
+	return execProcess(cfg.Spec, cfg.Process, path, cfg.PreserveFds, int(sock.Fd()))
+}
+
+// setupConsole creates the pty, sends its master over the console socket and
+// makes the slave our stdio and controlling terminal.
+func setupConsole(fd int) error {
+	sock := os.NewFile(uintptr(fd), "console-socket")
+	master, slavePath, err := console.NewPty()
+	if err != nil {
+		return err
+	}
+	if err := console.SendFd(sock, master); err != nil {
+		return err
+	}
+	master.Close()
+	sock.Close()
+	slave, err := unix.Open(slavePath, unix.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", slavePath, err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := unix.Dup3(slave, i, 0); err != nil {
+			return fmt.Errorf("dup pty to fd %d: %w", i, err)
+		}
+	}
+	if slave > 2 {
+		unix.Close(slave)
+	}
+	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("set controlling terminal: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// Start lets a created container's init run the user process: opening
+// exec.fifo for reading releases the init, which is blocked opening it for
+// writing.
+func (c *Container) Start() error {
+	if err := check("start", c.Status()); err != nil {
+		return fmt.Errorf("start %s: %w", c.ID, err)
+	}
+	path := filepath.Join(c.dir, fifoName)
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("start %s: container was already started", c.ID)
+		}
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer unix.Close(fd)
+	// Wait for the init's byte; poll so that a dead init does not hang us.
+	for {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, 100)
+		if err != nil && err != unix.EINTR {
+			return fmt.Errorf("wait for init: %w", err)
+		}
+		if n > 0 {
+			var b [1]byte
+			if r, _ := unix.Read(fd, b[:]); r == 1 {
+				break
+			}
+		}
+		if !c.initAlive() {
+			os.Remove(path)
+			return fmt.Errorf("start %s: init process exited before it was started", c.ID)
+		}
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("remove %s: %w", path, err)
+	}
+	return nil
+}

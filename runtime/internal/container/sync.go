@@ -1,0 +1,48 @@
+package container
+
+// The parent (a berth-runtime command) and the child (berth-runtime init,
+// which becomes the container's init or an exec'd process) share a socket
+// pair. The first part of the conversation is text lines from the C
+// constructor in internal/nsenter (see its README); then:
+//
+//	parent                                 child (Go, in the container's namespaces)
+//	  | ---- {"type":"config",...} --------->  |
+//	  |                                        |  mounts, pivot_root, console, look up args[0]
+//	  | <--- {"type":"ready"} or "error" ----  |
+//	create: write state, exit                  |  (init) block opening exec.fifo for writing
+//	start: open exec.fifo for reading ------>  |  set user, capabilities, seccomp; execve
+//
+// For exec the child does not wait on a fifo: after "ready" it execs at once;
+// the socket is close-on-exec, so the parent seeing EOF means execve worked,
+// and an "error" message means it did not.
+
+import specs "github.com/opencontainers/runtime-spec/specs-go"
+
+type msgType string
+
+const (
+	msgConfig msgType = "config"
+	msgReady  msgType = "ready"
+	msgError  msgType = "error"
+)
+
+type message struct {
+	Type   msgType     `json:"type"`
+	Error  string      `json:"error,omitempty"`
+	Config *initConfig `json:"config,omitempty"`
+}
+
+// initConfig tells the child what to do once it is in its namespaces.
+type initConfig struct {
+	Exec         bool           `json:"exec,omitempty"` // an exec'd process, not a container init
+	ID           string         `json:"id"`
+	Spec         *specs.Spec    `json:"spec"`
+	Process      *specs.Process `json:"process"`
+	Rootfs       string         `json:"rootfs,omitempty"`
+	NoPivot      bool           `json:"no_pivot,omitempty"`
+	NoNewKeyring bool           `json:"no_new_keyring,omitempty"`
+	NewUTS       bool           `json:"new_uts,omitempty"`
+	FifoFd       int            `json:"fifo_fd"`    // -1 for exec
+	ConsoleFd    int            `json:"console_fd"` // -1 without a terminal
+	PreserveFds  int            `json:"preserve_fds"`
+}

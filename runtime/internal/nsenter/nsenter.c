@@ -1,0 +1,180 @@
+// Runs before the Go runtime: see README.md. Kept small on purpose; the Go
+// side does everything that can run after threads exist.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAXNS 16
+
+static int syncfd = -1;
+
+static void sendmsgline(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	while (write(syncfd, buf, n) < 0 && errno == EINTR)
+		;
+}
+
+static void bail(const char *fmt, ...)
+{
+	char buf[400];
+	va_list ap;
+	int saved = errno;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (saved)
+		sendmsgline("error %s: %s", buf, strerror(saved));
+	else
+		sendmsgline("error %s", buf);
+	_exit(1);
+}
+
+static void waitack(void)
+{
+	char c;
+	ssize_t n;
+	do
+		n = read(syncfd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(1); /* parent gone: nothing to report to */
+	if (c != 'A')
+		_exit(1);
+}
+
+static int nstype(const char *name)
+{
+	static const struct {
+		const char *name;
+		int flag;
+	} types[] = {
+		{"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC},
+		{"uts", CLONE_NEWUTS},   {"net", CLONE_NEWNET},
+		{"pid", CLONE_NEWPID},   {"mnt", CLONE_NEWNS},
+		{"cgroup", CLONE_NEWCGROUP},
+#ifdef CLONE_NEWTIME
+		{"time", CLONE_NEWTIME},
+#endif
+	};
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(types[i].name, name) == 0)
+			return types[i].flag;
+	return 0;
+}
+
+void berth_nsenter(void)
+{
+	const char *init = getenv("_BERTH_INIT");
+	if (init == NULL || *init == '\0')
+		return;
+	const char *fdstr = getenv("_BERTH_SYNCFD");
+	if (fdstr == NULL)
+		_exit(1);
+	syncfd = atoi(fdstr);
+
+	struct {
+		int flag;
+		int fd;
+		char path[256];
+	} join[MAXNS];
+	int njoin = 0, joined = 0;
+
+	const char *spec = getenv("_BERTH_NSJOIN");
+	if (spec != NULL && *spec != '\0') {
+		char *copy = strdup(spec), *save = NULL;
+		for (char *line = strtok_r(copy, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char *sp = strchr(line, ' ');
+			if (sp == NULL || njoin == MAXNS)
+				bail("bad namespace join list");
+			*sp = '\0';
+			int flag = nstype(line);
+			if (flag == 0)
+				bail("unknown namespace type %s", line);
+			snprintf(join[njoin].path, sizeof(join[njoin].path), "%s", sp + 1);
+			join[njoin].flag = flag;
+			join[njoin].fd = open(sp + 1, O_RDONLY | O_CLOEXEC);
+			if (join[njoin].fd < 0)
+				bail("open namespace %s", sp + 1);
+			njoin++;
+		}
+		free(copy);
+	}
+	const char *newstr = getenv("_BERTH_NSNEW");
+	int newflags = newstr ? atoi(newstr) : 0;
+
+	/* The user namespace first: it owns the others. */
+	for (int i = 0; i < njoin; i++) {
+		if (join[i].flag != CLONE_NEWUSER)
+			continue;
+		if (setns(join[i].fd, CLONE_NEWUSER) < 0)
+			bail("join user namespace %s", join[i].path);
+		joined |= CLONE_NEWUSER;
+	}
+	if (newflags & CLONE_NEWUSER) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			bail("create user namespace");
+		/* The parent writes our uid_map and gid_map. */
+		prctl(PR_SET_DUMPABLE, 1);
+		sendmsgline("userns %d", getpid());
+		waitack();
+		prctl(PR_SET_DUMPABLE, 0);
+	}
+	if (joined & CLONE_NEWUSER || newflags & CLONE_NEWUSER) {
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			bail("become root in the user namespace");
+	}
+	/* The mount namespace last, so the others are joined with paths of the host. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < njoin; i++) {
+			if (join[i].flag == CLONE_NEWUSER)
+				continue;
+			if ((join[i].flag == CLONE_NEWNS) != (pass == 1))
+				continue;
+			if (setns(join[i].fd, join[i].flag) < 0)
+				bail("join namespace %s", join[i].path);
+			joined |= join[i].flag;
+		}
+	}
+	for (int i = 0; i < njoin; i++)
+		close(join[i].fd);
+
+	sendmsgline("stage1 %d", getpid());
+	waitack(); /* we are in the container's cgroup now */
+
+	if (newflags & ~CLONE_NEWUSER) {
+		if (unshare(newflags & ~CLONE_NEWUSER) < 0)
+			bail("create namespaces (flags 0x%x)", newflags & ~CLONE_NEWUSER);
+	}
+	if ((newflags | joined) & CLONE_NEWPID) {
+		pid_t child = fork();
+		if (child < 0)
+			bail("fork into the pid namespace");
+		if (child > 0) {
+			sendmsgline("pid %d", child);
+			_exit(0);
+		}
+	} else {
+		sendmsgline("pid %d", getpid());
+	}
+}
