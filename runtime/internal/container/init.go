@@ -84,7 +84,7 @@ func initContainer(cfg *initConfig, sock *os.File, enc *json.Encoder) error {
 			return fmt.Errorf("set oom_score_adj: %w", err)
 		}
 	}
-	path, err := lookPath(spec.Process)
+	pp, err := prepareProcess(spec, spec.Process)
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func initContainer(cfg *initConfig, sock *os.File, enc *json.Encoder) error {
 	fifo.Write([]byte{'0'})
 	fifo.Close()
 	unix.Close(cfg.FifoFd)
-	if err := execProcess(spec, spec.Process, path, cfg.PreserveFds, -1); err != nil {
+	if err := pp.exec(cfg.PreserveFds); err != nil {
 		fmt.Fprintf(os.Stderr, "berth-runtime init: %v\n", err)
 		os.Exit(1)
 	}
@@ -123,13 +123,13 @@ func initExec(cfg *initConfig, sock *os.File) error {
 			return err
 		}
 	}
-	path, err := lookPath(cfg.Process)
+	pp, err := prepareProcess(cfg.Spec, cfg.Process)
 	if err != nil {
 		return err
 	}
 	// The sync socket stays open and close-on-exec: EOF tells the parent
-	// that execve succeeded.
-	return execProcess(cfg.Spec, cfg.Process, path, cfg.PreserveFds, int(sock.Fd()))
+	// that execve succeeded, an error message that it did not.
+	return pp.exec(cfg.PreserveFds)
 }
 
 // setupConsole creates the pty, sends its master over the console socket and

@@ -11,22 +11,55 @@ import (
 
 	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/runtime/internal/seccomp"
 )
 
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-// execProcess turns the current (init or exec) process into p: limits,
-// identity, capabilities, then execve. keepFd stays open, close-on-exec.
-// It only returns on error.
-func execProcess(spec *specs.Spec, p *specs.Process, path string, preserveFds, keepFd int) error {
+// prepared is a process checked and compiled before the container is
+// reported ready, so that a bad capability name, rlimit or seccomp rule
+// fails `create` instead of killing the container after `start`.
+type prepared struct {
+	p      *specs.Process
+	path   string
+	caps   capability.Capabilities
+	filter *libseccomp.ScmpFilter
+}
+
+func prepareProcess(spec *specs.Spec, p *specs.Process) (*prepared, error) {
 	for _, rl := range p.Rlimits {
-		res, ok := rlimitNames[rl.Type]
-		if !ok {
-			return fmt.Errorf("unknown rlimit %q", rl.Type)
+		if _, ok := rlimitNames[rl.Type]; !ok {
+			return nil, fmt.Errorf("unknown rlimit %q in config.json", rl.Type)
 		}
+	}
+	caps, err := capabilities(p.Capabilities)
+	if err != nil {
+		return nil, err
+	}
+	path, err := lookPath(p)
+	if err != nil {
+		return nil, err
+	}
+	pp := &prepared{p: p, path: path, caps: caps}
+	if spec.Linux != nil && spec.Linux.Seccomp != nil {
+		if pp.filter, err = seccomp.Build(spec.Linux.Seccomp); err != nil {
+			return nil, err
+		}
+	}
+	return pp, nil
+}
+
+// exec turns the current (init or exec) process into the prepared one:
+// limits, identity, capabilities, seccomp, then execve. Every fd from
+// 3+preserveFds up is closed on exec. It only returns on error.
+func (pp *prepared) exec(preserveFds int) error {
+	p := pp.p
+	for _, rl := range p.Rlimits {
 		lim := unix.Rlimit{Cur: rl.Soft, Max: rl.Hard}
-		if err := unix.Prlimit(0, res, &lim, nil); err != nil {
+		if err := unix.Prlimit(0, rlimitNames[rl.Type], &lim, nil); err != nil {
 			return fmt.Errorf("set rlimit %s: %w", rl.Type, err)
 		}
 	}
@@ -35,33 +68,14 @@ func execProcess(spec *specs.Spec, p *specs.Process, path string, preserveFds, k
 		umask = int(*p.User.Umask)
 	}
 	unix.Umask(umask)
-
-	caps, err := capabilities(p.Capabilities)
-	if err != nil {
-		return err
-	}
-	if caps != nil {
-		if err := caps.Apply(capability.BOUNDS); err != nil {
+	if pp.caps != nil {
+		if err := pp.caps.Apply(capability.BOUNDS); err != nil {
 			return fmt.Errorf("drop bounding capabilities: %w", err)
 		}
 	}
 	if p.Cwd != "" {
 		if err := unix.Chdir(p.Cwd); err != nil {
 			return fmt.Errorf("chdir to cwd %q set in config.json: %w", p.Cwd, err)
-		}
-	}
-	if err := setUser(p.User); err != nil {
-		return err
-	}
-	if caps != nil {
-		if err := caps.Apply(capability.CAPS); err != nil {
-			return fmt.Errorf("set capabilities: %w", err)
-		}
-		raiseAmbient(caps)
-	}
-	if p.NoNewPrivileges {
-		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("set no_new_privs: %w", err)
 		}
 	}
 	// CVE-2024-21626: never start the process with a cwd outside the
@@ -72,11 +86,38 @@ func execProcess(spec *specs.Spec, p *specs.Process, path string, preserveFds, k
 	if err := closeExtraFds(3 + preserveFds); err != nil {
 		return err
 	}
+	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
+	// while we still have it. Otherwise load it last, so that it applies
+	// to as little of our own work as possible.
+	if pp.filter != nil && !p.NoNewPrivileges {
+		if err := pp.filter.Load(); err != nil {
+			return fmt.Errorf("load seccomp filter: %w", err)
+		}
+	}
+	if err := setUser(p.User); err != nil {
+		return err
+	}
+	if pp.caps != nil {
+		if err := pp.caps.Apply(capability.CAPS); err != nil {
+			return fmt.Errorf("set capabilities: %w", err)
+		}
+		raiseAmbient(pp.caps)
+	}
+	if p.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("set no_new_privs: %w", err)
+		}
+		if pp.filter != nil {
+			if err := pp.filter.Load(); err != nil {
+				return fmt.Errorf("load seccomp filter: %w", err)
+			}
+		}
+	}
 	env := p.Env
 	if !hasEnv(env, "HOME") {
 		env = append(env, "HOME="+homeDir(p.User.UID))
 	}
-	if err := unix.Exec(path, p.Args, env); err != nil {
+	if err := unix.Exec(pp.path, p.Args, env); err != nil {
 		return fmt.Errorf("exec %s: %w", p.Args[0], err)
 	}
 	return nil

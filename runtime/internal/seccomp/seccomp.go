@@ -1,0 +1,193 @@
+// Package seccomp turns the linux.seccomp section of config.json into a BPF
+// filter with libseccomp and loads it on the calling thread (the one that
+// is about to execve the container process).
+package seccomp
+
+import (
+	"errors"
+	"fmt"
+
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Load builds the filter for s and loads it. It does not set no_new_privs:
+// the caller decides (and needs CAP_SYS_ADMIN when it is not set).
+func Load(s *specs.LinuxSeccomp) error {
+	f, err := Build(s)
+	if err != nil {
+		return err
+	}
+	defer f.Release()
+	if err := f.Load(); err != nil {
+		return fmt.Errorf("load seccomp filter: %w", err)
+	}
+	return nil
+}
+
+// Build compiles s into a libseccomp filter without loading it.
+func Build(s *specs.LinuxSeccomp) (*libseccomp.ScmpFilter, error) {
+	def, err := action(s.DefaultAction, s.DefaultErrnoRet)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp default action: %w", err)
+	}
+	if s.ListenerPath != "" {
+		return nil, errors.New("seccomp: listenerPath (SCMP_ACT_NOTIFY) is not supported")
+	}
+	f, err := libseccomp.NewFilter(def)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp filter: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Release()
+		}
+	}()
+	if err := f.SetNoNewPrivsBit(false); err != nil {
+		return nil, fmt.Errorf("seccomp: %w", err)
+	}
+	for _, a := range s.Architectures {
+		arch, err := libseccomp.GetArchFromString(archName(a))
+		if err != nil {
+			return nil, fmt.Errorf("seccomp architecture %q: %w", a, err)
+		}
+		if err := f.AddArch(arch); err != nil && !errors.Is(err, unix.EEXIST) {
+			return nil, fmt.Errorf("seccomp architecture %q: %w", a, err)
+		}
+	}
+	for _, fl := range s.Flags {
+		switch fl {
+		case specs.LinuxSeccompFlagLog:
+			err = f.SetLogBit(true)
+		case specs.LinuxSeccompFlagSpecAllow:
+			err = f.SetSSB(true)
+		case specs.LinuxSeccompFlagWaitKillableRecv:
+			err = f.SetWaitKill(true)
+		case "SECCOMP_FILTER_FLAG_TSYNC":
+			// Only one thread execs; nothing to synchronise.
+		default:
+			return nil, fmt.Errorf("seccomp: unknown flag %q", fl)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("seccomp flag %s: %w", fl, err)
+		}
+	}
+	for _, sc := range s.Syscalls {
+		act, err := action(sc.Action, sc.ErrnoRet)
+		if err != nil {
+			return nil, fmt.Errorf("seccomp action for %v: %w", sc.Names, err)
+		}
+		if act == def {
+			continue // libseccomp refuses rules that repeat the default
+		}
+		for _, name := range sc.Names {
+			call, err := libseccomp.GetSyscallFromName(name)
+			if err != nil {
+				continue // unknown on this kernel or arch: nothing to filter
+			}
+			if err := addRule(f, call, act, sc.Args); err != nil {
+				return nil, fmt.Errorf("seccomp rule for %s: %w", name, err)
+			}
+		}
+	}
+	ok = true
+	return f, nil
+}
+
+// addRule adds one syscall's rule. Conditions on distinct arguments are
+// ANDed in one rule; several conditions on the same argument can only be
+// expressed as alternatives, one rule each (as runc and crun do).
+func addRule(f *libseccomp.ScmpFilter, call libseccomp.ScmpSyscall, act libseccomp.ScmpAction, args []specs.LinuxSeccompArg) error {
+	if len(args) == 0 {
+		return f.AddRule(call, act)
+	}
+	var conds []libseccomp.ScmpCondition
+	sameIndex := false
+	seen := map[uint]bool{}
+	for _, a := range args {
+		c, err := condition(a)
+		if err != nil {
+			return err
+		}
+		conds = append(conds, c)
+		if seen[a.Index] {
+			sameIndex = true
+		}
+		seen[a.Index] = true
+	}
+	if !sameIndex {
+		return f.AddRuleConditional(call, act, conds)
+	}
+	for _, c := range conds {
+		if err := f.AddRuleConditional(call, act, []libseccomp.ScmpCondition{c}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var ops = map[specs.LinuxSeccompOperator]libseccomp.ScmpCompareOp{
+	specs.OpNotEqual:     libseccomp.CompareNotEqual,
+	specs.OpLessThan:     libseccomp.CompareLess,
+	specs.OpLessEqual:    libseccomp.CompareLessOrEqual,
+	specs.OpEqualTo:      libseccomp.CompareEqual,
+	specs.OpGreaterEqual: libseccomp.CompareGreaterEqual,
+	specs.OpGreaterThan:  libseccomp.CompareGreater,
+	specs.OpMaskedEqual:  libseccomp.CompareMaskedEqual,
+}
+
+func condition(a specs.LinuxSeccompArg) (libseccomp.ScmpCondition, error) {
+	op, ok := ops[a.Op]
+	if !ok {
+		return libseccomp.ScmpCondition{}, fmt.Errorf("unknown operator %q", a.Op)
+	}
+	if op == libseccomp.CompareMaskedEqual {
+		return libseccomp.MakeCondition(a.Index, op, a.Value, a.ValueTwo)
+	}
+	return libseccomp.MakeCondition(a.Index, op, a.Value)
+}
+
+// action maps an OCI action; errno actions default to EPERM.
+func action(a specs.LinuxSeccompAction, errnoRet *uint) (libseccomp.ScmpAction, error) {
+	ret := int16(unix.EPERM)
+	if errnoRet != nil {
+		ret = int16(*errnoRet)
+	}
+	switch a {
+	case specs.ActKill, specs.ActKillThread:
+		return libseccomp.ActKillThread, nil
+	case specs.ActKillProcess:
+		return libseccomp.ActKillProcess, nil
+	case specs.ActTrap:
+		return libseccomp.ActTrap, nil
+	case specs.ActErrno:
+		return libseccomp.ActErrno.SetReturnCode(ret), nil
+	case specs.ActTrace:
+		return libseccomp.ActTrace.SetReturnCode(ret), nil
+	case specs.ActAllow:
+		return libseccomp.ActAllow, nil
+	case specs.ActLog:
+		return libseccomp.ActLog, nil
+	case specs.ActNotify:
+		return 0, errors.New("SCMP_ACT_NOTIFY is not supported")
+	}
+	return 0, fmt.Errorf("unknown action %q", a)
+}
+
+// archName turns "SCMP_ARCH_X86_64" into libseccomp's "x86_64"-style name.
+func archName(a specs.Arch) string {
+	names := map[specs.Arch]string{
+		specs.ArchX86: "x86", specs.ArchX86_64: "amd64", specs.ArchX32: "x32",
+		specs.ArchARM: "arm", specs.ArchAARCH64: "arm64", specs.ArchMIPS: "mips",
+		specs.ArchMIPS64: "mips64", specs.ArchMIPS64N32: "mips64n32", specs.ArchMIPSEL: "mipsel",
+		specs.ArchMIPSEL64: "mipsel64", specs.ArchMIPSEL64N32: "mipsel64n32", specs.ArchPPC: "ppc",
+		specs.ArchPPC64: "ppc64", specs.ArchPPC64LE: "ppc64le", specs.ArchS390: "s390",
+		specs.ArchS390X: "s390x", specs.ArchRISCV64: "riscv64",
+	}
+	if n, ok := names[a]; ok {
+		return n
+	}
+	return string(a)
+}
