@@ -15,6 +15,10 @@ import (
 var logFile *os.File
 
 func setupLogging() error {
+	container.Warn = func(msg string) {
+		logLine("warning", msg)
+		fmt.Fprintln(os.Stderr, "berth-runtime: warning: "+msg)
+	}
 	if g.log == "" {
 		return nil
 	}

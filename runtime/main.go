@@ -65,6 +65,10 @@ func newRootCmd() *cobra.Command {
 		newListCmd(),
 		newPsCmd(),
 		newExecCmd(),
+		newPauseCmd(),
+		newResumeCmd(),
+		newUpdateCmd(),
+		newFeaturesCmd(),
 	)
 	return root
 }

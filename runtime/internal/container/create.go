@@ -118,6 +118,7 @@ func create(o CreateOpts) (c *Container, ch *child, err error) {
 		Spec:         spec,
 		Process:      spec.Process,
 		Rootfs:       rootfs,
+		Bundle:       bundle,
 		NoPivot:      o.NoPivot,
 		NoNewKeyring: o.NoNewKeyring,
 		NewUTS:       newFlags&unix.CLONE_NEWUTS != 0,
@@ -162,10 +163,20 @@ func create(o CreateOpts) (c *Container, ch *child, err error) {
 	if err != nil {
 		return nil, ch, err
 	}
+	cfg.Pid = ch.pid
+	h := spec.Hooks
+	cfg.ParentHooks = h != nil && (len(h.Prestart) > 0 || len(h.CreateRuntime) > 0)
 	if err := ch.send(cfg); err != nil {
 		return nil, ch, err
 	}
-	if err := ch.wait(false); err != nil {
+	err = ch.wait(false, func() error {
+		st := hookState(o.ID, bundle, ch.pid, spec, Created)
+		if err := runHooks("prestart", h.Prestart, st); err != nil {
+			return err
+		}
+		return runHooks("createRuntime", h.CreateRuntime, st)
+	})
+	if err != nil {
 		return nil, ch, err
 	}
 	start, _, err := procStart(ch.pid)

@@ -46,5 +46,10 @@ func (c *Container) destroy() error {
 	if err := os.RemoveAll(c.dir); err != nil {
 		return fmt.Errorf("remove state of %s: %w", c.ID, err)
 	}
+	if h := c.Config.Hooks; h != nil && len(h.Poststop) > 0 {
+		st := c.State()
+		st.Status = Stopped
+		runHooksWarn("poststop", h.Poststop, st)
+	}
 	return nil
 }

@@ -87,7 +87,7 @@ func (c *Container) Exec(o ExecOpts) (pid int, err error) {
 		ch.kill()
 		return 0, err
 	}
-	if err := ch.wait(true); err != nil {
+	if err := ch.wait(true, nil); err != nil {
 		ch.kill()
 		return 0, err
 	}

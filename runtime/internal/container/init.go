@@ -26,8 +26,9 @@ func Init() {
 	}
 	sock := os.NewFile(uintptr(fd), "sync")
 	enc := json.NewEncoder(sock)
+	dec := json.NewDecoder(sock)
 	var m message
-	if err := json.NewDecoder(sock).Decode(&m); err != nil || m.Config == nil {
+	if err := dec.Decode(&m); err != nil || m.Config == nil {
 		os.Exit(1)
 	}
 	cfg := m.Config
@@ -38,13 +39,13 @@ func Init() {
 	if cfg.Exec {
 		err = initExec(cfg, sock)
 	} else {
-		err = initContainer(cfg, sock, enc)
+		err = initContainer(cfg, sock, enc, dec)
 	}
 	fail(err)
 }
 
 // initContainer prepares the container's init and waits for start.
-func initContainer(cfg *initConfig, sock *os.File, enc *json.Encoder) error {
+func initContainer(cfg *initConfig, sock *os.File, enc *json.Encoder, dec *json.Decoder) error {
 	spec := cfg.Spec
 	if cfg.NewUTS {
 		if spec.Hostname != "" {
@@ -58,7 +59,22 @@ func initContainer(cfg *initConfig, sock *os.File, enc *json.Encoder) error {
 			}
 		}
 	}
-	if err := rootfs.Setup(spec, cfg.Rootfs, cfg.NoPivot); err != nil {
+	beforePivot := func() error {
+		if cfg.ParentHooks {
+			if err := enc.Encode(message{Type: msgHooks}); err != nil {
+				return err
+			}
+			var m message
+			if err := dec.Decode(&m); err != nil || m.Type != msgAck {
+				return fmt.Errorf("waiting for the runtime's hooks: %v", err)
+			}
+		}
+		if spec.Hooks != nil {
+			return runHooks("createContainer", spec.Hooks.CreateContainer, hookState(cfg.ID, cfg.Bundle, cfg.Pid, spec, Created))
+		}
+		return nil
+	}
+	if err := rootfs.Setup(spec, cfg.Rootfs, cfg.NoPivot, beforePivot); err != nil {
 		return err
 	}
 	if _, err := unix.Setsid(); err != nil {
@@ -102,6 +118,12 @@ func initContainer(cfg *initConfig, sock *os.File, enc *json.Encoder) error {
 	fifo.Write([]byte{'0'})
 	fifo.Close()
 	unix.Close(cfg.FifoFd)
+	if spec.Hooks != nil {
+		if err := runHooks("startContainer", spec.Hooks.StartContainer, hookState(cfg.ID, cfg.Bundle, cfg.Pid, spec, Created)); err != nil {
+			fmt.Fprintf(os.Stderr, "berth-runtime init: %v\n", err)
+			os.Exit(1)
+		}
+	}
 	if err := pp.exec(cfg.PreserveFds); err != nil {
 		fmt.Fprintf(os.Stderr, "berth-runtime init: %v\n", err)
 		os.Exit(1)

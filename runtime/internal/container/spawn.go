@@ -173,23 +173,35 @@ func (c *child) send(cfg *initConfig) error {
 	return nil
 }
 
-// wait reads the child's next message; it returns nil for "ready", and with
-// eofOK also for end of stream (the child exec'd).
-func (c *child) wait(eofOK bool) error {
-	var m message
-	if err := c.dec.Decode(&m); err != nil {
-		if errors.Is(err, io.EOF) && eofOK {
-			return nil
+// wait reads the child's messages until "ready"; with eofOK, end of stream
+// (the child exec'd) counts as ready too. hooks runs when the child asks.
+func (c *child) wait(eofOK bool, hooks func() error) error {
+	for {
+		var m message
+		if err := c.dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) && eofOK {
+				return nil
+			}
+			return fmt.Errorf("init process exited before it was ready: %w", err)
 		}
-		return fmt.Errorf("init process exited before it was ready: %w", err)
+		switch m.Type {
+		case msgReady:
+			return nil
+		case msgError:
+			return errors.New(m.Error)
+		case msgHooks:
+			if hooks != nil {
+				if err := hooks(); err != nil {
+					return err
+				}
+			}
+			if err := c.enc.Encode(message{Type: msgAck}); err != nil {
+				return fmt.Errorf("sync with init: %w", err)
+			}
+		default:
+			return fmt.Errorf("init sent an unexpected %q message", m.Type)
+		}
 	}
-	switch m.Type {
-	case msgReady:
-		return nil
-	case msgError:
-		return errors.New(m.Error)
-	}
-	return fmt.Errorf("init sent an unexpected %q message", m.Type)
 }
 
 // kill stops whatever the child left running; used on failure paths.

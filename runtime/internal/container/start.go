@@ -46,5 +46,10 @@ func (c *Container) Start() error {
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("remove %s: %w", path, err)
 	}
+	if h := c.Config.Hooks; h != nil && len(h.Poststart) > 0 {
+		st := c.State()
+		st.Status = Running
+		runHooksWarn("poststart", h.Poststart, st)
+	}
 	return nil
 }

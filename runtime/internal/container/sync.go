@@ -7,7 +7,11 @@ package container
 //
 //	parent                                 child (Go, in the container's namespaces)
 //	  | ---- {"type":"config",...} --------->  |
-//	  |                                        |  mounts, pivot_root, console, look up args[0]
+//	  |                                        |  mounts
+//	  | <--- {"type":"hooks"} (if any) -------  |
+//	prestart, createRuntime hooks              |
+//	  | ---- {"type":"ack"} ------------------> |  createContainer hooks, pivot_root,
+//	  |                                        |  console, look up args[0]
 //	  | <--- {"type":"ready"} or "error" ----  |
 //	create: write state, exit                  |  (init) block opening exec.fifo for writing
 //	start: open exec.fifo for reading ------>  |  set user, capabilities, seccomp; execve
@@ -24,6 +28,10 @@ const (
 	msgConfig msgType = "config"
 	msgReady  msgType = "ready"
 	msgError  msgType = "error"
+	// msgHooks asks the parent to run the prestart and createRuntime hooks
+	// (in the runtime's namespaces) before pivot_root; it answers msgAck.
+	msgHooks msgType = "hooks"
+	msgAck   msgType = "ack"
 )
 
 type message struct {
@@ -39,6 +47,9 @@ type initConfig struct {
 	Spec         *specs.Spec    `json:"spec"`
 	Process      *specs.Process `json:"process"`
 	Rootfs       string         `json:"rootfs,omitempty"`
+	Bundle       string         `json:"bundle,omitempty"`
+	Pid          int            `json:"pid"`                    // our pid as the host sees it, for hook states
+	ParentHooks  bool           `json:"parent_hooks,omitempty"` // send msgHooks before pivot_root
 	NoPivot      bool           `json:"no_pivot,omitempty"`
 	NoNewKeyring bool           `json:"no_new_keyring,omitempty"`
 	NewUTS       bool           `json:"new_uts,omitempty"`

@@ -20,7 +20,7 @@ func TestResolve(t *testing.T) {
 	must(os.MkdirAll(filepath.Join(root, "a/b"), 0o755))
 	must(os.MkdirAll(filepath.Join(root, "run"), 0o755))
 	must(os.WriteFile(filepath.Join(root, "a/file"), nil, 0o644))
-	must(os.Symlink("/run", filepath.Join(root, "varrun")))        // absolute: stays inside
+	must(os.Symlink("/run", filepath.Join(root, "varrun")))          // absolute: stays inside
 	must(os.Symlink("../../../../etc", filepath.Join(root, "evil"))) // climbs out
 	must(os.Symlink("a/b", filepath.Join(root, "rel")))
 	must(os.Symlink("loop", filepath.Join(root, "loop")))

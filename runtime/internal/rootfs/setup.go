@@ -16,7 +16,9 @@ import (
 
 // Setup runs in the container's init, in its own mount namespace, and
 // leaves the process with rootfs as its root directory.
-func Setup(spec *specs.Spec, rootfs string, noPivot bool) error {
+// beforePivot runs once the mounts are in place, before the root changes
+// (the point where the createRuntime and createContainer hooks run).
+func Setup(spec *specs.Spec, rootfs string, noPivot bool, beforePivot func() error) error {
 	// Nothing we mount may propagate back to the host.
 	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("make / rslave: %w", err)
@@ -42,6 +44,11 @@ func Setup(spec *specs.Spec, rootfs string, noPivot bool) error {
 	}
 	if err := devSymlinks(rootfs); err != nil {
 		return err
+	}
+	if beforePivot != nil {
+		if err := beforePivot(); err != nil {
+			return err
+		}
 	}
 	if noPivot {
 		return moveRoot(rootfs)

@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 
-	libseccomp "github.com/seccomp/libseccomp-golang"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 )
 
