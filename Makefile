@@ -1,30 +1,44 @@
-# berth — make help lists the targets.
+# berth — `make help` lists the targets.
 GO ?= go
+export PATH := /usr/local/go/bin:$(PATH)
 export GOFLAGS ?= -buildvcs=false
 BIN := bin
+# Each binary is built from its folder; folders that do not exist yet are skipped.
+BINARIES := $(BIN)/berth-runtime \
+	$(if $(wildcard shim/main.go),$(BIN)/containerd-shim-berth-v2) \
+	$(if $(wildcard supervisor/main.go),$(BIN)/berthd) \
+	$(if $(wildcard ctl/main.go),$(BIN)/berth)
+GOSRC := $(shell find . -name '*.go' -not -path './integration/*' -o -name '*.c' -o -name '*.h') go.mod go.sum
+LDFLAGS := -s -w
 
 .PHONY: all build deps test unit integration bench conformance fmt vet help clean
 
 all: build ## build every binary into bin/
 
-build: $(BIN)/berth-runtime ## build the binaries
+build: $(BINARIES) ## build the binaries
 
-$(BIN)/berth-runtime: $(shell find runtime specs -name '*.go' -o -name '*.c' -o -name '*.h') go.mod
-	$(GO) build -trimpath -ldflags '-s -w' -o $@ ./runtime
+$(BIN)/berth-runtime: $(GOSRC)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./runtime
+$(BIN)/containerd-shim-berth-v2: $(GOSRC)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./shim
+$(BIN)/berthd: $(GOSRC)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./supervisor
+$(BIN)/berth: $(GOSRC)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./ctl
 
 deps: ## install the Debian packages the build and tests need (idempotent)
 	bash hack/install-deps.sh
 
-test: deps build ## run unit and integration tests (as root)
+test: deps build ## unit and integration tests (needs root)
 	$(GO) vet ./...
-	$(GO) test ./runtime/... ./specs/...
-	$(GO) test -count=1 -timeout 20m ./integration/...
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
+	$(GO) test -count=1 -timeout 25m ./integration/...
 
 unit: ## unit tests only
-	$(GO) test ./runtime/... ./specs/...
+	$(GO) test $$($(GO) list ./... | grep -v /integration)
 
 integration: build ## integration tests only
-	$(GO) test -count=1 -timeout 20m -v ./integration/...
+	$(GO) test -count=1 -timeout 25m ./integration/...
 
 bench: deps build ## benchmarks against the peers, side by side
 	bash hack/bench-runtime.sh

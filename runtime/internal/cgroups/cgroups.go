@@ -26,9 +26,12 @@ type Manager interface {
 	Frozen() (bool, error)
 	// Destroy removes the cgroup directories; the processes must be gone.
 	Destroy() error
-	// Paths maps each controller to its directory (on v2 the single key "" is used),
+	// Paths maps each controller to its directory (on v2 the single key "" is used;
+	// on hybrid "" is the cgroup2 directory next to the v1 controllers),
 	// to be stored in the container state and given to Load.
 	Paths() map[string]string
 	// OOMKillCount is how many processes the OOM killer has killed in the cgroup.
 	OOMKillCount() (uint64, error)
+	// Stats reports the cgroup's CPU, memory and pids use.
+	Stats() (*Stats, error)
 }

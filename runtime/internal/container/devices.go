@@ -8,8 +8,9 @@ import (
 
 // cgroupResources returns the resources to apply: the config's, with the
 // device rules extended as runc does, so that the usual "deny all" rule still
-// lets the container use its default devices, its pty and the devices of
-// linux.devices. The config itself is not modified.
+// lets the container use its default devices and its pty. Devices listed
+// in linux.devices get no automatic rule (as with runc and crun): the
+// config's own rules decide. The config itself is not modified.
 func cgroupResources(spec *specs.Spec) *specs.LinuxResources {
 	var r specs.LinuxResources
 	if spec.Linux.Resources != nil {
@@ -28,18 +29,6 @@ func cgroupResources(spec *specs.Spec) *specs.LinuxResources {
 	allow("c", 5, 2, "rwm")    // /dev/ptmx
 	allow("c", 136, -1, "rwm") // /dev/pts/*
 	allow("c", 10, 200, "rwm") // /dev/net/tun
-	if spec.Linux != nil {
-		for _, d := range spec.Linux.Devices {
-			typ := d.Type
-			if typ == "u" {
-				typ = "c"
-			}
-			if typ == "p" {
-				continue
-			}
-			allow(typ, d.Major, d.Minor, "rwm")
-		}
-	}
 	r.Devices = rules
 	return &r
 }

@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/runtime/internal/nsenter"
 )
 
 // nsJoin is a namespace to join by path.
@@ -82,8 +84,14 @@ func spawn(o spawnOpts) (c *child, err error) {
 	for _, j := range o.join {
 		fmt.Fprintf(&join, "%s %s\n", j.typ, j.path)
 	}
+	// internal/nsenter bind mounted our binary read-only for us
+	// (CVE-2019-5736); start the child through that mount.
+	self := nsenter.Self()
+	if self == "" {
+		self = "/proc/self/exe"
+	}
 	cmd := &exec.Cmd{
-		Path:   "/proc/self/exe",
+		Path:   self,
 		Args:   []string{"berth-runtime", "init"},
 		Dir:    o.dir,
 		Stdin:  o.stdin,

@@ -5,7 +5,16 @@ package nsenter
 
 /*
 #cgo CFLAGS: -Wall -O2
-extern void berth_nsenter(void);
-void __attribute__((constructor)) berth_nsenter_init(void) { berth_nsenter(); }
+extern void berth_nsenter(int argc, char **argv);
+extern char berth_self[4096];
+// glibc passes argc, argv and envp to constructors.
+void __attribute__((constructor)) berth_nsenter_init(int argc, char **argv) { berth_nsenter(argc, argv); }
 */
 import "C"
+
+// Self is the path of our binary on the read-only bind mount the
+// constructor made for create, run and exec (see nsenter.c), or "" when
+// there is none. Children must be started through it.
+func Self() string {
+	return C.GoString(&C.berth_self[0])
+}
