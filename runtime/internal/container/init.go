@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -17,6 +18,9 @@ import (
 // locked the main goroutine to the main thread (capabilities are per thread
 // and execve keeps only the calling one). Init never returns.
 func Init() {
+	// The init lives for milliseconds before execve: garbage collection
+	// would only cost time.
+	debug.SetGCPercent(-1)
 	fd, err := strconv.Atoi(os.Getenv("_BERTH_SYNCFD"))
 	if err != nil {
 		os.Exit(1)
