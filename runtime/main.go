@@ -69,6 +69,7 @@ func newRootCmd() *cobra.Command {
 		newResumeCmd(),
 		newUpdateCmd(),
 		newFeaturesCmd(),
+		newEventsCmd(),
 	)
 	return root
 }
