@@ -44,7 +44,7 @@ func newExecCmd() *cobra.Command {
 				PreserveFds:   f.preserveFds,
 			})
 			if err != nil {
-				return err
+				return codedError{err, 255}
 			}
 			if code != 0 {
 				return exitError{code}

@@ -49,6 +49,16 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
+// codedError is an error printed as usual but exiting with its own code
+// (exec failures exit 255, as with runc).
+type codedError struct {
+	err  error
+	code int
+}
+
+func (e codedError) Error() string { return e.err.Error() }
+func (e codedError) Unwrap() error { return e.err }
+
 // reportError prints err as one line on stderr and to the log, and picks the
 // exit code.
 func reportError(err error) int {
@@ -59,8 +69,9 @@ func reportError(err error) int {
 	msg := err.Error()
 	logLine("error", msg)
 	fmt.Fprintln(os.Stderr, "berth-runtime: "+msg)
-	if errors.Is(err, container.ErrNotExist) {
-		return 1
+	var ce codedError
+	if errors.As(err, &ce) {
+		return ce.code
 	}
 	return 1
 }
