@@ -103,8 +103,15 @@ func create(o CreateOpts) (c *Container, ch *child, err error) {
 	}()
 
 	fifoPath := filepath.Join(dir, fifoName)
-	if err := unix.Mkfifo(fifoPath, 0o622); err != nil {
+	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
 		return nil, nil, fmt.Errorf("mkfifo %s: %w", fifoPath, err)
+	}
+	// The init opens the fifo as the container's root, which in a user
+	// namespace is another host uid.
+	if uid, gid := rootIDs(spec.Linux); uid != 0 || gid != 0 {
+		if err := os.Chown(fifoPath, uid, gid); err != nil {
+			return nil, nil, fmt.Errorf("chown %s: %w", fifoPath, err)
+		}
 	}
 	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -327,4 +334,18 @@ func orStd(f, def *os.File) *os.File {
 		return f
 	}
 	return def
+}
+
+// rootIDs are the host uid and gid of the container's root (0 without a
+// user namespace mapping).
+func rootIDs(l *specs.Linux) (int, int) {
+	host := func(maps []specs.LinuxIDMapping) int {
+		for _, m := range maps {
+			if m.ContainerID == 0 {
+				return int(m.HostID)
+			}
+		}
+		return 0
+	}
+	return host(l.UIDMappings), host(l.GIDMappings)
 }

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"strconv"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/runtime/internal/console"
@@ -36,6 +37,11 @@ func Init() {
 		os.Exit(1)
 	}
 	cfg := m.Config
+	if hasUserNS(cfg.Spec) {
+		// nsenter made us non-dumpable, which in a user namespace makes
+		// our own /proc/self/fd unusable (it belongs to the host's root).
+		unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0)
+	}
 	fail := func(err error) {
 		enc.Encode(message{Type: msgError, Error: err.Error()})
 		os.Exit(1)
@@ -119,19 +125,21 @@ func initContainer(cfg *initConfig, sock *os.File, enc *json.Encoder, dec *json.
 		fmt.Fprintf(os.Stderr, "berth-runtime init: open exec fifo: %v\n", err)
 		os.Exit(1)
 	}
-	fifo.Write([]byte{'0'})
-	fifo.Close()
 	unix.Close(cfg.FifoFd)
-	if spec.Hooks != nil {
-		if err := runHooks("startContainer", spec.Hooks.StartContainer, hookState(cfg.ID, cfg.Bundle, cfg.Pid, spec, Created)); err != nil {
-			fmt.Fprintf(os.Stderr, "berth-runtime init: %v\n", err)
-			os.Exit(1)
-		}
-	}
-	if err := pp.exec(cfg.PreserveFds); err != nil {
-		fmt.Fprintf(os.Stderr, "berth-runtime init: %v\n", err)
+	// The fifo stays open, close-on-exec: `start` reads until end of file,
+	// so it returns once the user process really runs, and gets our error
+	// text if it cannot.
+	fifo.Write([]byte{'0'})
+	startFail := func(err error) {
+		fifo.Write([]byte(err.Error()))
 		os.Exit(1)
 	}
+	if spec.Hooks != nil {
+		if err := runHooks("startContainer", spec.Hooks.StartContainer, hookState(cfg.ID, cfg.Bundle, cfg.Pid, spec, Created)); err != nil {
+			startFail(err)
+		}
+	}
+	startFail(pp.exec(cfg.PreserveFds))
 	return nil
 }
 
@@ -187,4 +195,16 @@ func setupConsole(fd int) error {
 		return fmt.Errorf("set controlling terminal: %w", err)
 	}
 	return nil
+}
+
+func hasUserNS(spec *specs.Spec) bool {
+	if spec == nil || spec.Linux == nil {
+		return false
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.UserNamespace {
+			return true
+		}
+	}
+	return false
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/runtime/internal/seccomp"
@@ -26,7 +25,7 @@ type prepared struct {
 	p      *specs.Process
 	path   string
 	caps   capability.Capabilities
-	filter *libseccomp.ScmpFilter
+	filter *seccomp.Program
 }
 
 func prepareProcess(spec *specs.Spec, p *specs.Process) (*prepared, error) {
@@ -45,7 +44,7 @@ func prepareProcess(spec *specs.Spec, p *specs.Process) (*prepared, error) {
 	}
 	pp := &prepared{p: p, path: path, caps: caps}
 	if spec.Linux != nil && spec.Linux.Seccomp != nil {
-		if pp.filter, err = seccomp.Build(spec.Linux.Seccomp); err != nil {
+		if pp.filter, err = seccomp.Compile(spec.Linux.Seccomp); err != nil {
 			return nil, err
 		}
 	}
@@ -91,7 +90,7 @@ func (pp *prepared) exec(preserveFds int) error {
 	// to as little of our own work as possible.
 	if pp.filter != nil && !p.NoNewPrivileges {
 		if err := pp.filter.Load(); err != nil {
-			return fmt.Errorf("load seccomp filter: %w", err)
+			return err
 		}
 	}
 	if err := setUser(p.User); err != nil {
@@ -109,7 +108,7 @@ func (pp *prepared) exec(preserveFds int) error {
 		}
 		if pp.filter != nil {
 			if err := pp.filter.Load(); err != nil {
-				return fmt.Errorf("load seccomp filter: %w", err)
+				return err
 			}
 		}
 	}

@@ -25,7 +25,10 @@ func (c *Container) Start() error {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	defer unix.Close(fd)
-	// Wait for the init's byte; poll so that a dead init does not hang us.
+	// The init writes one byte once it is released, then keeps the fifo
+	// open until execve closes it; anything else it writes is an error.
+	var got []byte
+	buf := make([]byte, 4096)
 	for {
 		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 		n, err := unix.Poll(fds, 100)
@@ -33,18 +36,25 @@ func (c *Container) Start() error {
 			return fmt.Errorf("wait for init: %w", err)
 		}
 		if n > 0 {
-			var b [1]byte
-			if r, _ := unix.Read(fd, b[:]); r == 1 {
-				break
+			r, err := unix.Read(fd, buf)
+			if r > 0 {
+				got = append(got, buf[:r]...)
+				continue
+			}
+			if r == 0 && err == nil && len(got) > 0 {
+				break // end of file: the init exec'd or died
 			}
 		}
-		if !c.initAlive() {
+		if len(got) == 0 && !c.initAlive() {
 			os.Remove(path)
 			return fmt.Errorf("start %s: init process exited before it was started", c.ID)
 		}
 	}
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("remove %s: %w", path, err)
+	}
+	if len(got) > 1 {
+		return fmt.Errorf("start %s: %s", c.ID, got[1:])
 	}
 	if h := c.Config.Hooks; h != nil && len(h.Poststart) > 0 {
 		st := c.State()

@@ -4,8 +4,12 @@
 package seccomp
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
@@ -190,4 +194,70 @@ func archName(a specs.Arch) string {
 		return n
 	}
 	return string(a)
+}
+
+// Program is a compiled filter, ready to load with one system call: no
+// allocation at load time, so it still works after the container's
+// RLIMIT_AS is in force.
+type Program struct {
+	insns []unix.SockFilter
+	flags uintptr
+}
+
+// Compile builds s and exports it as BPF.
+func Compile(s *specs.LinuxSeccomp) (*Program, error) {
+	f, err := Build(s)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Release()
+	// libseccomp 2.5 can only export to an fd.
+	mfd, err := unix.MemfdCreate("seccomp-bpf", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp: memfd_create: %w", err)
+	}
+	file := os.NewFile(uintptr(mfd), "seccomp-bpf")
+	defer file.Close()
+	if err := f.ExportBPF(file); err != nil {
+		return nil, fmt.Errorf("seccomp: export filter: %w", err)
+	}
+	raw, err := io.ReadAll(io.NewSectionReader(file, 0, 1<<24))
+	if err != nil {
+		return nil, fmt.Errorf("seccomp: read filter: %w", err)
+	}
+	const insnSize = 8
+	if len(raw) == 0 || len(raw)%insnSize != 0 {
+		return nil, fmt.Errorf("seccomp: exported filter has a bad size %d", len(raw))
+	}
+	p := &Program{insns: make([]unix.SockFilter, len(raw)/insnSize)}
+	for i := range p.insns {
+		b := raw[i*insnSize:]
+		p.insns[i] = unix.SockFilter{
+			Code: binary.NativeEndian.Uint16(b[0:]),
+			Jt:   b[2],
+			Jf:   b[3],
+			K:    binary.NativeEndian.Uint32(b[4:]),
+		}
+	}
+	for _, fl := range s.Flags {
+		switch fl {
+		case specs.LinuxSeccompFlagLog:
+			p.flags |= unix.SECCOMP_FILTER_FLAG_LOG
+		case specs.LinuxSeccompFlagSpecAllow:
+			p.flags |= unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW
+		case specs.LinuxSeccompFlagWaitKillableRecv:
+			p.flags |= 1 << 5 // SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+		}
+	}
+	return p, nil
+}
+
+// Load installs the program on the calling thread.
+func (p *Program) Load() error {
+	prog := unix.SockFprog{Len: uint16(len(p.insns)), Filter: &p.insns[0]}
+	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, p.flags, uintptr(unsafe.Pointer(&prog)))
+	if errno != 0 {
+		return fmt.Errorf("load seccomp filter: %w", errno)
+	}
+	return nil
 }
