@@ -32,7 +32,11 @@ func newExecCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := f.buildProcess(c.Config.Process, args[1:], cmd.Flags().Changed("no-new-privs"))
+			spec, err := c.Spec()
+			if err != nil {
+				return err
+			}
+			p, err := f.buildProcess(spec.Process, args[1:], cmd.Flags().Changed("no-new-privs"))
 			if err != nil {
 				return err
 			}

@@ -5,6 +5,7 @@ package main
 
 import (
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +28,10 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		runInit() // never returns
 	}
+	// Commands live for milliseconds: no garbage collection unless the
+	// heap gets large (events runs for long, but allocates little).
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(64 << 20)
 	root := newRootCmd()
 	if err := root.Execute(); err != nil {
 		os.Exit(reportError(err))

@@ -38,7 +38,7 @@ type CreateOpts struct {
 // Create sets up a container from a bundle and leaves its init waiting for
 // Start. On error nothing is left behind: no state dir, cgroup or process.
 func Create(o CreateOpts) (*Container, error) {
-	c, ch, err := create(o)
+	c, ch, _, err := create(o)
 	if err != nil {
 		return nil, err
 	}
@@ -46,48 +46,48 @@ func Create(o CreateOpts) (*Container, error) {
 	return c, nil
 }
 
-func create(o CreateOpts) (c *Container, ch *child, err error) {
+func create(o CreateOpts) (c *Container, ch *child, spec *specs.Spec, err error) {
 	if err := ValidateID(o.ID); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	bundle, err := filepath.Abs(o.Bundle)
 	if err != nil {
-		return nil, nil, fmt.Errorf("bundle %s: %w", o.Bundle, err)
+		return nil, nil, nil, fmt.Errorf("bundle %s: %w", o.Bundle, err)
 	}
-	spec, err := LoadSpec(bundle)
+	spec, raw, err := loadSpec(bundle)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	rootfs := spec.Root.Path
 	if !filepath.IsAbs(rootfs) {
 		rootfs = filepath.Join(bundle, rootfs)
 	}
 	if fi, err := os.Stat(rootfs); err != nil {
-		return nil, nil, fmt.Errorf("invalid rootfs: %w", err)
+		return nil, nil, nil, fmt.Errorf("invalid rootfs: %w", err)
 	} else if !fi.IsDir() {
-		return nil, nil, fmt.Errorf("invalid rootfs: %s is not a directory", rootfs)
+		return nil, nil, nil, fmt.Errorf("invalid rootfs: %s is not a directory", rootfs)
 	}
 	join, newFlags, err := namespaces(spec)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if spec.Process.Terminal && o.ConsoleSocket == "" && o.consoleConn == nil {
-		return nil, nil, errors.New("process.terminal is true: a --console-socket is needed to receive the pty")
+		return nil, nil, nil, errors.New("process.terminal is true: a --console-socket is needed to receive the pty")
 	}
 	mgr, err := cgroups.New(spec.Linux.CgroupsPath, o.ID, o.SystemdCgroup)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 
 	if err := os.MkdirAll(o.Root, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("create state root: %w", err)
+		return nil, nil, nil, fmt.Errorf("create state root: %w", err)
 	}
 	dir := filepath.Join(o.Root, o.ID)
 	if err := os.Mkdir(dir, 0o711); err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return nil, nil, fmt.Errorf("container %s %w", o.ID, ErrExist)
+			return nil, nil, nil, fmt.Errorf("container %s %w", o.ID, ErrExist)
 		}
-		return nil, nil, fmt.Errorf("create state dir: %w", err)
+		return nil, nil, nil, fmt.Errorf("create state dir: %w", err)
 	}
 	var cgroupUsed bool
 	defer func() {
@@ -104,26 +104,25 @@ func create(o CreateOpts) (c *Container, ch *child, err error) {
 
 	fifoPath := filepath.Join(dir, fifoName)
 	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
-		return nil, nil, fmt.Errorf("mkfifo %s: %w", fifoPath, err)
+		return nil, nil, nil, fmt.Errorf("mkfifo %s: %w", fifoPath, err)
 	}
 	// The init opens the fifo as the container's root, which in a user
 	// namespace is another host uid.
 	if uid, gid := rootIDs(spec.Linux); uid != 0 || gid != 0 {
 		if err := os.Chown(fifoPath, uid, gid); err != nil {
-			return nil, nil, fmt.Errorf("chown %s: %w", fifoPath, err)
+			return nil, nil, nil, fmt.Errorf("chown %s: %w", fifoPath, err)
 		}
 	}
 	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", fifoPath, err)
+		return nil, nil, nil, fmt.Errorf("open %s: %w", fifoPath, err)
 	}
 	defer fifo.Close()
 
 	extra := preservedFiles(o.PreserveFds)
 	cfg := &initConfig{
 		ID:           o.ID,
-		Spec:         spec,
-		Process:      spec.Process,
+		Spec:         raw,
 		Rootfs:       rootfs,
 		Bundle:       bundle,
 		NoPivot:      o.NoPivot,
@@ -139,7 +138,7 @@ func create(o CreateOpts) (c *Container, ch *child, err error) {
 		if console == nil {
 			console, err = dialConsole(o.ConsoleSocket)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			defer console.Close()
 		}
@@ -168,13 +167,13 @@ func create(o CreateOpts) (c *Container, ch *child, err error) {
 		},
 	})
 	if err != nil {
-		return nil, ch, err
+		return nil, ch, nil, err
 	}
 	cfg.Pid = ch.pid
 	h := spec.Hooks
 	cfg.ParentHooks = h != nil && (len(h.Prestart) > 0 || len(h.CreateRuntime) > 0)
 	if err := ch.send(cfg); err != nil {
-		return nil, ch, err
+		return nil, ch, nil, err
 	}
 	err = ch.wait(false, func() error {
 		st := hookState(o.ID, bundle, ch.pid, spec, Created)
@@ -184,11 +183,11 @@ func create(o CreateOpts) (c *Container, ch *child, err error) {
 		return runHooks("createRuntime", h.CreateRuntime, st)
 	})
 	if err != nil {
-		return nil, ch, err
+		return nil, ch, nil, err
 	}
 	start, _, err := procStart(ch.pid)
 	if err != nil {
-		return nil, ch, fmt.Errorf("init process %d: %w", ch.pid, err)
+		return nil, ch, nil, fmt.Errorf("init process %d: %w", ch.pid, err)
 	}
 	c = &Container{
 		ID:          o.ID,
@@ -199,44 +198,48 @@ func create(o CreateOpts) (c *Container, ch *child, err error) {
 		Created:     time.Now().UTC(),
 		Owner:       "",
 		CgroupPaths: mgr.Paths(),
-		Config:      spec,
+		Annotations: spec.Annotations,
+		Hooks:       spec.Hooks,
+		RawConfig:   raw,
+		spec:        spec,
 		dir:         dir,
 	}
 	if err := c.save(); err != nil {
-		return nil, ch, err
+		return nil, ch, nil, err
 	}
 	if o.PidFile != "" {
 		if err := writePidFile(o.PidFile, ch.pid); err != nil {
-			return nil, ch, err
+			return nil, ch, nil, err
 		}
 	}
-	return c, ch, nil
+	return c, ch, spec, nil
 }
 
-// LoadSpec reads and checks bundle/config.json.
-func LoadSpec(bundle string) (*specs.Spec, error) {
+// loadSpec reads and checks bundle/config.json; it also returns the raw
+// bytes, which are passed on as they are.
+func loadSpec(bundle string) (*specs.Spec, []byte, error) {
 	path := filepath.Join(bundle, "config.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("load config.json: %w", err)
+		return nil, nil, fmt.Errorf("load config.json: %w", err)
 	}
 	var spec specs.Spec
 	if err := json.Unmarshal(data, &spec); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", path, err)
+		return nil, nil, fmt.Errorf("parse %s: %w", path, err)
 	}
 	if spec.Root == nil || spec.Root.Path == "" {
-		return nil, fmt.Errorf("%s: root.path is missing", path)
+		return nil, nil, fmt.Errorf("%s: root.path is missing", path)
 	}
 	if spec.Process == nil {
-		return nil, fmt.Errorf("%s: process is missing", path)
+		return nil, nil, fmt.Errorf("%s: process is missing", path)
 	}
 	if len(spec.Process.Args) == 0 {
-		return nil, fmt.Errorf("%s: process.args is empty", path)
+		return nil, nil, fmt.Errorf("%s: process.args is empty", path)
 	}
 	if spec.Linux == nil {
 		spec.Linux = &specs.Linux{}
 	}
-	return &spec, nil
+	return &spec, data, nil
 }
 
 // namespaces splits the spec's namespaces into ones to join and clone flags

@@ -46,7 +46,7 @@ func (c *Container) destroy() error {
 	if err := os.RemoveAll(c.dir); err != nil {
 		return fmt.Errorf("remove state of %s: %w", c.ID, err)
 	}
-	if h := c.Config.Hooks; h != nil && len(h.Poststop) > 0 {
+	if h := c.Hooks; h != nil && len(h.Poststop) > 0 {
 		st := c.State()
 		st.Status = Stopped
 		runHooksWarn("poststop", h.Poststop, st)

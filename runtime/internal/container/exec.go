@@ -41,11 +41,15 @@ func (c *Container) Exec(o ExecOpts) (pid int, err error) {
 	if err != nil {
 		return 0, err
 	}
+	spec, err := c.Spec()
+	if err != nil {
+		return 0, err
+	}
 	extra := preservedFiles(o.PreserveFds)
 	cfg := &initConfig{
 		Exec:        true,
 		ID:          c.ID,
-		Spec:        c.Config,
+		Spec:        c.RawConfig,
 		Process:     p,
 		PreserveFds: o.PreserveFds,
 		FifoFd:      -1,
@@ -64,7 +68,7 @@ func (c *Container) Exec(o ExecOpts) (pid int, err error) {
 	}
 	ch, err := spawn(spawnOpts{
 		mode:   "exec",
-		join:   c.joinNamespaces(),
+		join:   joinNamespaces(c.InitPid, spec),
 		stdin:  orStd(o.Stdin, os.Stdin),
 		stdout: orStd(o.Stdout, os.Stdout),
 		stderr: orStd(o.Stderr, os.Stderr),
@@ -103,12 +107,12 @@ func (c *Container) Exec(o ExecOpts) (pid int, err error) {
 // joinNamespaces lists the init's namespaces to join: those the config
 // asked for (new or by path), and the mount namespace, which berth always
 // makes.
-func (c *Container) joinNamespaces() []nsJoin {
+func joinNamespaces(pid int, spec *specs.Spec) []nsJoin {
 	var join []nsJoin
-	proc := "/proc/" + strconv.Itoa(c.InitPid) + "/ns/"
+	proc := "/proc/" + strconv.Itoa(pid) + "/ns/"
 	seen := map[string]bool{}
 	// The user namespace first (nsenter handles the order anyway).
-	for _, ns := range c.Config.Linux.Namespaces {
+	for _, ns := range spec.Linux.Namespaces {
 		f, ok := nsFlag[string(ns.Type)]
 		if !ok {
 			continue

@@ -37,7 +37,18 @@ func Init() {
 		os.Exit(1)
 	}
 	cfg := m.Config
-	if hasUserNS(cfg.Spec) {
+	var spec specs.Spec
+	if err := json.Unmarshal(cfg.Spec, &spec); err != nil {
+		enc.Encode(message{Type: msgError, Error: "init: parse config: " + err.Error()})
+		os.Exit(1)
+	}
+	if spec.Linux == nil {
+		spec.Linux = &specs.Linux{}
+	}
+	if cfg.Process == nil {
+		cfg.Process = spec.Process
+	}
+	if hasUserNS(&spec) {
 		// nsenter made us non-dumpable, which in a user namespace makes
 		// our own /proc/self/fd unusable (it belongs to the host's root).
 		unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0)
@@ -47,16 +58,15 @@ func Init() {
 		os.Exit(1)
 	}
 	if cfg.Exec {
-		err = initExec(cfg, sock)
+		err = initExec(cfg, &spec, sock)
 	} else {
-		err = initContainer(cfg, sock, enc, dec)
+		err = initContainer(cfg, &spec, sock, enc, dec)
 	}
 	fail(err)
 }
 
 // initContainer prepares the container's init and waits for start.
-func initContainer(cfg *initConfig, sock *os.File, enc *json.Encoder, dec *json.Decoder) error {
-	spec := cfg.Spec
+func initContainer(cfg *initConfig, spec *specs.Spec, sock *os.File, enc *json.Encoder, dec *json.Decoder) error {
 	if cfg.NewUTS {
 		if spec.Hostname != "" {
 			if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
@@ -146,7 +156,7 @@ func initContainer(cfg *initConfig, sock *os.File, enc *json.Encoder, dec *json.
 // initExec runs a process inside a running container; the namespaces were
 // joined by the constructor, including the mount namespace whose root is the
 // container's.
-func initExec(cfg *initConfig, sock *os.File) error {
+func initExec(cfg *initConfig, spec *specs.Spec, sock *os.File) error {
 	if cfg.Process.Terminal {
 		if _, err := unix.Setsid(); err != nil {
 			return fmt.Errorf("setsid: %w", err)
@@ -157,7 +167,7 @@ func initExec(cfg *initConfig, sock *os.File) error {
 			return err
 		}
 	}
-	pp, err := prepareProcess(cfg.Spec, cfg.Process)
+	pp, err := prepareProcess(spec, cfg.Process)
 	if err != nil {
 		return err
 	}

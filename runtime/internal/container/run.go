@@ -30,7 +30,7 @@ func Run(o CreateOpts, detach bool) (int, error) {
 		o.consoleConn = t.remote
 		defer t.close()
 	}
-	c, ch, err := create(o)
+	c, ch, spec, err := create(o)
 	if tty != nil {
 		tty.remote.Close()
 	}
@@ -38,14 +38,13 @@ func Run(o CreateOpts, detach bool) (int, error) {
 		return -1, err
 	}
 	ch.sock.Close()
-	if tty != nil && c.Config.Process.Terminal {
+	if tty != nil && spec.Process.Terminal {
 		if err := tty.receive(); err != nil {
 			c.Delete(true)
 			return -1, err
 		}
 	}
 	sigs := forwardSignals()
-	defer signal.Stop(sigs)
 	if err := c.Start(); err != nil {
 		c.Delete(true)
 		return -1, err
@@ -81,7 +80,6 @@ func (c *Container) ExecAndWait(o ExecOpts) (int, error) {
 		defer t.close()
 	}
 	sigs := forwardSignals()
-	defer signal.Stop(sigs)
 	pid, err := c.Exec(o)
 	if tty != nil {
 		tty.remote.Close()
@@ -105,9 +103,17 @@ func setSubreaper() error {
 	return nil
 }
 
+// forwarded are the signals run and exec pass on to the container process
+// (registering all 64 costs a round trip to the runtime's signal thread
+// each, at start and at exit).
+var forwarded = []os.Signal{
+	unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2,
+	unix.SIGWINCH, unix.SIGCONT, unix.SIGALRM, unix.SIGPWR,
+}
+
 func forwardSignals() chan os.Signal {
-	ch := make(chan os.Signal, 64)
-	signal.Notify(ch)
+	ch := make(chan os.Signal, 16)
+	signal.Notify(ch, forwarded...)
 	return ch
 }
 
@@ -146,7 +152,6 @@ func waitProcess(pid int, sigs chan os.Signal, tty *ttyProxy) int {
 		case s := <-sigs:
 			sig := s.(unix.Signal)
 			switch sig {
-			case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
 			case unix.SIGWINCH:
 				if tty != nil {
 					tty.resize()

@@ -31,9 +31,31 @@ type Container struct {
 	Created     time.Time         `json:"created"`
 	Owner       string            `json:"owner"`
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
-	Config      *specs.Spec       `json:"config"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
+	// RawConfig is config.json as it was at create. It is kept as bytes
+	// and decoded only by the commands that need all of it (exec, update):
+	// building encoding/json's type caches for the whole spec costs more
+	// than the rest of `state` or `start`.
+	RawConfig json.RawMessage `json:"config"`
 
-	dir string
+	spec *specs.Spec
+	dir  string
+}
+
+// Spec decodes the container's config.json.
+func (c *Container) Spec() (*specs.Spec, error) {
+	if c.spec == nil {
+		var s specs.Spec
+		if err := json.Unmarshal(c.RawConfig, &s); err != nil {
+			return nil, fmt.Errorf("parse saved config of %s: %w", c.ID, err)
+		}
+		if s.Linux == nil {
+			s.Linux = &specs.Linux{}
+		}
+		c.spec = &s
+	}
+	return c.spec, nil
 }
 
 // OCIState is the state document of the OCI runtime spec, plus runc's
@@ -127,9 +149,7 @@ func (c *Container) State() OCIState {
 		Created:    c.Created,
 		Owner:      c.Owner,
 	}
-	if c.Config != nil {
-		s.Annotations = c.Config.Annotations
-	}
+	s.Annotations = c.Annotations
 	if s.Status != Stopped {
 		s.Pid = c.InitPid
 	}

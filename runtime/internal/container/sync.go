@@ -20,7 +20,11 @@ package container
 // the socket is close-on-exec, so the parent seeing EOF means execve worked,
 // and an "error" message means it did not.
 
-import specs "github.com/opencontainers/runtime-spec/specs-go"
+import (
+	"encoding/json"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
 
 type msgType string
 
@@ -42,18 +46,18 @@ type message struct {
 
 // initConfig tells the child what to do once it is in its namespaces.
 type initConfig struct {
-	Exec         bool           `json:"exec,omitempty"` // an exec'd process, not a container init
-	ID           string         `json:"id"`
-	Spec         *specs.Spec    `json:"spec"`
-	Process      *specs.Process `json:"process"`
-	Rootfs       string         `json:"rootfs,omitempty"`
-	Bundle       string         `json:"bundle,omitempty"`
-	Pid          int            `json:"pid"`                    // our pid as the host sees it, for hook states
-	ParentHooks  bool           `json:"parent_hooks,omitempty"` // send msgHooks before pivot_root
-	NoPivot      bool           `json:"no_pivot,omitempty"`
-	NoNewKeyring bool           `json:"no_new_keyring,omitempty"`
-	NewUTS       bool           `json:"new_uts,omitempty"`
-	FifoFd       int            `json:"fifo_fd"`    // -1 for exec
-	ConsoleFd    int            `json:"console_fd"` // -1 without a terminal
-	PreserveFds  int            `json:"preserve_fds"`
+	Exec         bool            `json:"exec,omitempty"` // an exec'd process, not a container init
+	ID           string          `json:"id"`
+	Spec         json.RawMessage `json:"spec"`              // config.json, decoded by the child only
+	Process      *specs.Process  `json:"process,omitempty"` // exec: the process to run; init: spec's
+	Rootfs       string          `json:"rootfs,omitempty"`
+	Bundle       string          `json:"bundle,omitempty"`
+	Pid          int             `json:"pid"`                    // our pid as the host sees it, for hook states
+	ParentHooks  bool            `json:"parent_hooks,omitempty"` // send msgHooks before pivot_root
+	NoPivot      bool            `json:"no_pivot,omitempty"`
+	NoNewKeyring bool            `json:"no_new_keyring,omitempty"`
+	NewUTS       bool            `json:"new_uts,omitempty"`
+	FifoFd       int             `json:"fifo_fd"`    // -1 for exec
+	ConsoleFd    int             `json:"console_fd"` // -1 without a terminal
+	PreserveFds  int             `json:"preserve_fds"`
 }

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"encoding/json"
 	"fmt"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -19,7 +20,14 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if err := m.Set(r); err != nil {
 		return fmt.Errorf("update %s: %w", c.ID, err)
 	}
-	c.Config.Linux.Resources = mergeResources(c.Config.Linux.Resources, r)
+	spec, err := c.Spec()
+	if err != nil {
+		return err
+	}
+	spec.Linux.Resources = mergeResources(spec.Linux.Resources, r)
+	if c.RawConfig, err = json.Marshal(spec); err != nil {
+		return err
+	}
 	return c.save()
 }
 
