@@ -11,7 +11,7 @@ BINARIES := $(BIN)/berth-runtime \
 GOSRC := $(shell find . -name '*.go' -not -path './integration/*' -o -name '*.c' -o -name '*.h') go.mod go.sum
 LDFLAGS := -s -w
 
-.PHONY: all build deps test unit integration bench conformance fmt vet help clean
+.PHONY: all build deps generate test unit integration bench bench-runtime bench-pull conformance fmt vet help clean
 
 all: build ## build every binary into bin/
 
@@ -40,8 +40,19 @@ unit: ## unit tests only
 integration: build ## integration tests only
 	$(GO) test -count=1 -timeout 25m ./integration/...
 
-bench: deps build ## benchmarks against the peers, side by side
+bench: bench-runtime bench-pull ## all benchmarks against the peers, side by side
+
+bench-runtime: deps build ## berth-runtime vs runc and crun: lifecycle time, peak RSS
 	bash hack/bench-runtime.sh
+
+bench-pull: deps build ## berth pull vs ctr, podman and skopeo
+	bash hack/bench-pull.sh
+
+conformance: deps build ## OCI runtime-tools validation suite, berth-runtime and runc side by side
+	bash hack/conformance.sh
+
+generate: ## regenerate the protobuf Go code of supervisor/api
+	bash hack/generate.sh
 
 fmt: ## gofmt the tree
 	gofmt -w $$(git ls-files '*.go')

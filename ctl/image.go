@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"text/template"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-project/berth/ctl/internal/client"
+	"github.com/berth-project/berth/ctl/internal/format"
+	"github.com/berth-project/berth/supervisor/api"
+)
+
+// newImageCommand is `berth image ...`, grouping the image commands as
+// Docker's management command does.
+func newImageCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "image", Short: "Manage images"}
+	for _, c := range []*cobra.Command{
+		newImagesCommand(), newPullCommand(), newPushCommand(), newTagCommand(), newRmiCommand(),
+		newHistoryCommand(), newSaveCommand(), newLoadCommand(), newImportCommand(),
+		newInspectCommand(), newPruneCommand(),
+	} {
+		if c.Name() == "images" {
+			c.Use = "ls [OPTIONS] [REPOSITORY[:TAG]]"
+			c.Aliases = []string{"list"}
+		}
+		cmd.AddCommand(c)
+	}
+	return cmd
+}
+
+func newInspectCommand() *cobra.Command {
+	var tmpl string
+	cmd := &cobra.Command{
+		Use:   "inspect [OPTIONS] IMAGE [IMAGE...]",
+		Short: "Display detailed information on one or more images",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runInspect(cmd.Context(), args, tmpl)
+		},
+	}
+	cmd.Flags().StringVarP(&tmpl, "format", "f", "", "format the output using a Go template")
+	return cmd
+}
+
+func runInspect(ctx context.Context, names []string, tmpl string) error {
+	c, err := dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var objs []json.RawMessage
+	failed := false
+	for _, n := range names {
+		resp, err := c.Images.Inspect(ctx, &api.InspectImagesRequest{Names: []string{n}})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, client.Wrap(err))
+			failed = true
+			continue
+		}
+		for _, j := range resp.Json {
+			objs = append(objs, j)
+		}
+	}
+	if tmpl != "" {
+		t, err := template.New("").Funcs(template.FuncMap{
+			"json": func(v any) string { b, _ := json.Marshal(v); return string(b) },
+		}).Parse(tmpl)
+		if err != nil {
+			return fmt.Errorf("template parsing error: %w", err)
+		}
+		for _, o := range objs {
+			var v any
+			json.Unmarshal(o, &v)
+			if err := t.Execute(os.Stdout, v); err != nil {
+				return err
+			}
+			fmt.Println()
+		}
+	} else {
+		var buf bytes.Buffer
+		buf.WriteString("[")
+		for i, o := range objs {
+			if i > 0 {
+				buf.WriteString(",")
+			}
+			buf.WriteString("\n    ")
+			buf.Write(bytes.ReplaceAll(o, []byte("\n"), []byte("\n    ")))
+		}
+		if len(objs) > 0 {
+			buf.WriteString("\n")
+		}
+		buf.WriteString("]\n")
+		os.Stdout.Write(buf.Bytes())
+	}
+	if failed {
+		return exitError{1}
+	}
+	return nil
+}
+
+func newPruneCommand() *cobra.Command {
+	var all, force bool
+	cmd := &cobra.Command{
+		Use:   "prune [OPTIONS]",
+		Short: "Remove unused images",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPrune(cmd.Context(), all, force)
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "remove all unused images, not just dangling ones")
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
+	return cmd
+}
+
+func runPrune(ctx context.Context, all, force bool) error {
+	if !force {
+		what := "all dangling images"
+		if all {
+			what = "all images without at least one container associated to them"
+		}
+		fmt.Printf("WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", what)
+		line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+			return nil
+		}
+	}
+	c, err := dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	resp, err := c.Images.Prune(ctx, &api.PruneImagesRequest{All: all})
+	if err != nil {
+		return client.Wrap(err)
+	}
+	if len(resp.Deleted) > 0 {
+		fmt.Println("Deleted Images:")
+		for _, d := range resp.Deleted {
+			fmt.Println(d)
+		}
+		fmt.Println()
+	}
+	fmt.Printf("Total reclaimed space: %s\n", format.Size(resp.SpaceReclaimed))
+	return nil
+}

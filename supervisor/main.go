@@ -1,0 +1,226 @@
+// Command berthd is berth's supervisor daemon: it owns the content store,
+// snapshots and image metadata under --root, and serves the berth API
+// (protobuf over ttrpc) on --address.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/containerd/ttrpc"
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/supervisor/internal/config"
+	"github.com/berth-project/berth/supervisor/internal/images"
+	"github.com/berth-project/berth/supervisor/internal/metadata"
+	"github.com/berth-project/berth/supervisor/internal/server"
+)
+
+var (
+	version    = "dev"
+	cpuProfile string
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "berthd: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func parseConfig(args []string) (config.Config, error) {
+	cfg := config.Default()
+	fs := flag.NewFlagSet("berthd", flag.ContinueOnError)
+	cfgFile := fs.String("config", "", "JSON configuration `file` (flags override it)")
+	root := fs.String("root", cfg.Root, "persistent state `dir`")
+	state := fs.String("state", cfg.State, "runtime state `dir`")
+	addr := fs.String("address", cfg.Address, "API unix `socket`")
+	level := fs.String("log-level", cfg.LogLevel, "debug, info, warn or error")
+	format := fs.String("log-format", cfg.LogFormat, "text or json")
+	debug := fs.Bool("debug", false, "same as --log-level debug")
+	insecure := fs.String("insecure-registry", "", "comma-separated registries reached over plain HTTP")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to `file` until exit (for benchmarks)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if *showVersion {
+		fmt.Println("berthd", version)
+		os.Exit(0)
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if *cfgFile != "" {
+		if err := cfg.Load(*cfgFile); err != nil {
+			return cfg, err
+		}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "root":
+			cfg.Root = *root
+		case "state":
+			cfg.State = *state
+		case "address":
+			cfg.Address = *addr
+		case "log-level":
+			cfg.LogLevel = *level
+		case "log-format":
+			cfg.LogFormat = *format
+		case "insecure-registry":
+			cfg.InsecureRegistries = append(cfg.InsecureRegistries, strings.Split(*insecure, ",")...)
+		}
+	})
+	if *debug {
+		cfg.LogLevel = "debug"
+	}
+	return cfg, nil
+}
+
+func newLogger(cfg config.Config) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", cfg.LogLevel, err)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch cfg.LogFormat {
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	case "text", "":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", cfg.LogFormat)
+}
+
+func run(args []string) error {
+	cfg, err := parseConfig(args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	log, err := newLogger(cfg)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(log)
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	for _, d := range []string{cfg.Root, cfg.State, filepath.Dir(cfg.Address)} {
+		if err := os.MkdirAll(d, 0o711); err != nil {
+			return err
+		}
+	}
+	unlock, err := lockRoot(cfg.Root)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	db, err := metadata.Open(filepath.Join(cfg.Root, "meta.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	img, err := images.New(db, images.Options{
+		Root: cfg.Root, Insecure: cfg.InsecureRegistries,
+		MaxConcurrentDownloads: cfg.MaxConcurrentDownloads, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+
+	l, err := listen(cfg.Address)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(cfg.Address)
+	srv, err := ttrpc.NewServer()
+	if err != nil {
+		return err
+	}
+	server.Register(srv, img)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ctx, l) }()
+	log.Info("berthd started", "version", version, "root", cfg.Root, "state", cfg.State, "address", cfg.Address, "pid", os.Getpid())
+
+	select {
+	case err := <-errc:
+		if err != nil && !errors.Is(err, ttrpc.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+	case <-ctx.Done():
+		log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := srv.Shutdown(sctx); err != nil {
+			log.Warn("requests still running at shutdown, closing", "err", err)
+			srv.Close()
+		}
+		cancel()
+	}
+	log.Info("berthd stopped")
+	return nil
+}
+
+// lockRoot takes an exclusive flock on ROOT/berthd.lock so that a second
+// berthd on the same root refuses to start instead of corrupting it.
+func lockRoot(root string) (func(), error) {
+	p := filepath.Join(root, "berthd.lock")
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("another berthd is already running on root %s", root)
+		}
+		return nil, fmt.Errorf("lock %s: %w", p, err)
+	}
+	f.Truncate(0)
+	fmt.Fprintf(f, "%d\n", os.Getpid())
+	return func() { f.Close() }, nil
+}
+
+// listen opens the API socket (mode 0660). A stale socket file is
+// replaced, a live one (another berthd with another root) is not.
+func listen(addr string) (net.Listener, error) {
+	if c, err := net.DialTimeout("unix", addr, time.Second); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("listen %s: address in use by another process", addr)
+	}
+	os.Remove(addr)
+	old := unix.Umask(0o117)
+	l, err := net.Listen("unix", addr)
+	unix.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	if err := os.Chmod(addr, 0o660); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
