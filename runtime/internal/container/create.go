@@ -46,7 +46,28 @@ func Create(o CreateOpts) (*Container, error) {
 	return c, nil
 }
 
-func create(o CreateOpts) (c *Container, ch *child, spec *specs.Spec, err error) {
+// parentSpec is the part of config.json the runtime's own process needs.
+// The container's init decodes all of it; decoding only this here spares
+// encoding/json building its caches for the rest of the spec types, which
+// is a visible part of a container's start-up time.
+type parentSpec struct {
+	Root    *specs.Root `json:"root"`
+	Process *struct {
+		Terminal bool     `json:"terminal"`
+		Args     []string `json:"args"`
+	} `json:"process"`
+	Hooks       json.RawMessage   `json:"hooks"`
+	Annotations map[string]string `json:"annotations"`
+	Linux       *struct {
+		Namespaces  []specs.LinuxNamespace `json:"namespaces"`
+		UIDMappings []specs.LinuxIDMapping `json:"uidMappings"`
+		GIDMappings []specs.LinuxIDMapping `json:"gidMappings"`
+		CgroupsPath string                 `json:"cgroupsPath"`
+		Resources   *specs.LinuxResources  `json:"resources"`
+	} `json:"linux"`
+}
+
+func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error) {
 	if err := ValidateID(o.ID); err != nil {
 		return nil, nil, nil, err
 	}
@@ -67,7 +88,7 @@ func create(o CreateOpts) (c *Container, ch *child, spec *specs.Spec, err error)
 	} else if !fi.IsDir() {
 		return nil, nil, nil, fmt.Errorf("invalid rootfs: %s is not a directory", rootfs)
 	}
-	join, newFlags, err := namespaces(spec)
+	join, newFlags, err := namespaces(spec.Linux.Namespaces)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -108,7 +129,7 @@ func create(o CreateOpts) (c *Container, ch *child, spec *specs.Spec, err error)
 	}
 	// The init opens the fifo as the container's root, which in a user
 	// namespace is another host uid.
-	if uid, gid := rootIDs(spec.Linux); uid != 0 || gid != 0 {
+	if uid, gid := rootIDs(spec.Linux.UIDMappings, spec.Linux.GIDMappings); uid != 0 || gid != 0 {
 		if err := os.Chown(fifoPath, uid, gid); err != nil {
 			return nil, nil, nil, fmt.Errorf("chown %s: %w", fifoPath, err)
 		}
@@ -156,27 +177,30 @@ func create(o CreateOpts) (c *Container, ch *child, spec *specs.Spec, err error)
 		stderr:   orStd(o.Stderr, os.Stderr),
 		extra:    extra,
 		userns: func(pid int) error {
-			return writeIDMaps(pid, spec.Linux)
+			return writeIDMaps(pid, spec.Linux.UIDMappings, spec.Linux.GIDMappings)
 		},
 		stage1: func(pid int) error {
 			cgroupUsed = true
 			if err := mgr.Apply(pid); err != nil {
 				return fmt.Errorf("join cgroup: %w", err)
 			}
-			return mgr.Set(cgroupResources(spec))
+			return mgr.Set(cgroupResources(spec.Linux.Resources))
 		},
 	})
 	if err != nil {
 		return nil, ch, nil, err
 	}
 	cfg.Pid = ch.pid
-	h := spec.Hooks
+	h, err := decodeHooks(spec.Hooks)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	cfg.ParentHooks = h != nil && (len(h.Prestart) > 0 || len(h.CreateRuntime) > 0)
 	if err := ch.send(cfg); err != nil {
 		return nil, ch, nil, err
 	}
 	err = ch.wait(false, func() error {
-		st := hookState(o.ID, bundle, ch.pid, spec, Created)
+		st := hookState(o.ID, bundle, ch.pid, spec.Annotations, Created)
 		if err := runHooks("prestart", h.Prestart, st); err != nil {
 			return err
 		}
@@ -201,7 +225,6 @@ func create(o CreateOpts) (c *Container, ch *child, spec *specs.Spec, err error)
 		Annotations: spec.Annotations,
 		Hooks:       spec.Hooks,
 		RawConfig:   raw,
-		spec:        spec,
 		dir:         dir,
 	}
 	if err := c.save(); err != nil {
@@ -217,13 +240,13 @@ func create(o CreateOpts) (c *Container, ch *child, spec *specs.Spec, err error)
 
 // loadSpec reads and checks bundle/config.json; it also returns the raw
 // bytes, which are passed on as they are.
-func loadSpec(bundle string) (*specs.Spec, []byte, error) {
+func loadSpec(bundle string) (*parentSpec, []byte, error) {
 	path := filepath.Join(bundle, "config.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load config.json: %w", err)
 	}
-	var spec specs.Spec
+	var spec parentSpec
 	if err := json.Unmarshal(data, &spec); err != nil {
 		return nil, nil, fmt.Errorf("parse %s: %w", path, err)
 	}
@@ -237,18 +260,36 @@ func loadSpec(bundle string) (*specs.Spec, []byte, error) {
 		return nil, nil, fmt.Errorf("%s: process.args is empty", path)
 	}
 	if spec.Linux == nil {
-		spec.Linux = &specs.Linux{}
+		spec.Linux = &struct {
+			Namespaces  []specs.LinuxNamespace `json:"namespaces"`
+			UIDMappings []specs.LinuxIDMapping `json:"uidMappings"`
+			GIDMappings []specs.LinuxIDMapping `json:"gidMappings"`
+			CgroupsPath string                 `json:"cgroupsPath"`
+			Resources   *specs.LinuxResources  `json:"resources"`
+		}{}
 	}
 	return &spec, data, nil
 }
 
+// decodeHooks decodes the hooks section; nil when there is none.
+func decodeHooks(raw json.RawMessage) (*specs.Hooks, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var h specs.Hooks
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return nil, fmt.Errorf("parse hooks: %w", err)
+	}
+	return &h, nil
+}
+
 // namespaces splits the spec's namespaces into ones to join and clone flags
 // for new ones.
-func namespaces(spec *specs.Spec) ([]nsJoin, int, error) {
+func namespaces(list []specs.LinuxNamespace) ([]nsJoin, int, error) {
 	var join []nsJoin
 	flags := 0
 	seen := map[specs.LinuxNamespaceType]bool{}
-	for _, ns := range spec.Linux.Namespaces {
+	for _, ns := range list {
 		f, ok := nsFlag[string(ns.Type)]
 		if !ok {
 			return nil, 0, fmt.Errorf("unknown namespace type %q in config.json", ns.Type)
@@ -275,7 +316,7 @@ func namespaces(spec *specs.Spec) ([]nsJoin, int, error) {
 }
 
 // writeIDMaps writes the user namespace's id maps of pid.
-func writeIDMaps(pid int, l *specs.Linux) error {
+func writeIDMaps(pid int, uids, gids []specs.LinuxIDMapping) error {
 	write := func(file string, maps []specs.LinuxIDMapping) error {
 		var b []byte
 		for _, m := range maps {
@@ -287,13 +328,13 @@ func writeIDMaps(pid int, l *specs.Linux) error {
 		}
 		return nil
 	}
-	if len(l.UIDMappings) == 0 || len(l.GIDMappings) == 0 {
+	if len(uids) == 0 || len(gids) == 0 {
 		return errors.New("a new user namespace needs linux.uidMappings and linux.gidMappings")
 	}
-	if err := write("uid_map", l.UIDMappings); err != nil {
+	if err := write("uid_map", uids); err != nil {
 		return err
 	}
-	return write("gid_map", l.GIDMappings)
+	return write("gid_map", gids)
 }
 
 // preservedFiles wraps our fds 3..3+n-1, which --preserve-fds passes on.
@@ -341,7 +382,7 @@ func orStd(f, def *os.File) *os.File {
 
 // rootIDs are the host uid and gid of the container's root (0 without a
 // user namespace mapping).
-func rootIDs(l *specs.Linux) (int, int) {
+func rootIDs(uids, gids []specs.LinuxIDMapping) (int, int) {
 	host := func(maps []specs.LinuxIDMapping) int {
 		for _, m := range maps {
 			if m.ContainerID == 0 {
@@ -350,5 +391,5 @@ func rootIDs(l *specs.Linux) (int, int) {
 		}
 		return 0
 	}
-	return host(l.UIDMappings), host(l.GIDMappings)
+	return host(uids), host(gids)
 }

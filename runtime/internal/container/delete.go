@@ -46,7 +46,9 @@ func (c *Container) destroy() error {
 	if err := os.RemoveAll(c.dir); err != nil {
 		return fmt.Errorf("remove state of %s: %w", c.ID, err)
 	}
-	if h := c.Hooks; h != nil && len(h.Poststop) > 0 {
+	if h, err := decodeHooks(c.Hooks); err != nil {
+		Warn(err.Error())
+	} else if h != nil && len(h.Poststop) > 0 {
 		st := c.State()
 		st.Status = Stopped
 		runHooksWarn("poststop", h.Poststop, st)

@@ -11,10 +11,10 @@ import (
 // lets the container use its default devices and its pty. Devices listed
 // in linux.devices get no automatic rule (as with runc and crun): the
 // config's own rules decide. The config itself is not modified.
-func cgroupResources(spec *specs.Spec) *specs.LinuxResources {
+func cgroupResources(res *specs.LinuxResources) *specs.LinuxResources {
 	var r specs.LinuxResources
-	if spec.Linux.Resources != nil {
-		r = *spec.Linux.Resources
+	if res != nil {
+		r = *res
 	}
 	rules := append([]specs.LinuxDeviceCgroup{}, r.Devices...)
 	allow := func(typ string, major, minor int64, access string) {

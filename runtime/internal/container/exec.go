@@ -1,6 +1,7 @@
 package container
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -46,11 +47,15 @@ func (c *Container) Exec(o ExecOpts) (pid int, err error) {
 		return 0, err
 	}
 	extra := preservedFiles(o.PreserveFds)
+	rawProcess, err := json.Marshal(p)
+	if err != nil {
+		return 0, err
+	}
 	cfg := &initConfig{
 		Exec:        true,
 		ID:          c.ID,
 		Spec:        c.RawConfig,
-		Process:     p,
+		Process:     rawProcess,
 		PreserveFds: o.PreserveFds,
 		FifoFd:      -1,
 		ConsoleFd:   -1,

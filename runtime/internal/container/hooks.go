@@ -96,13 +96,13 @@ func runHook(h specs.Hook, state []byte) error {
 }
 
 // hookState is the state given to hooks while the container is set up.
-func hookState(id, bundle string, pid int, spec *specs.Spec, status Status) OCIState {
+func hookState(id, bundle string, pid int, annotations map[string]string, status Status) OCIState {
 	return OCIState{
 		OCIVersion:  specs.Version,
 		ID:          id,
 		Pid:         pid,
 		Status:      status,
 		Bundle:      bundle,
-		Annotations: spec.Annotations,
+		Annotations: annotations,
 	}
 }

@@ -45,8 +45,13 @@ func Init() {
 	if spec.Linux == nil {
 		spec.Linux = &specs.Linux{}
 	}
-	if cfg.Process == nil {
-		cfg.Process = spec.Process
+	process := spec.Process
+	if len(cfg.Process) > 0 {
+		process = new(specs.Process)
+		if err := json.Unmarshal(cfg.Process, process); err != nil {
+			enc.Encode(message{Type: msgError, Error: "init: parse process: " + err.Error()})
+			os.Exit(1)
+		}
 	}
 	if hasUserNS(&spec) {
 		// nsenter made us non-dumpable, which in a user namespace makes
@@ -58,7 +63,7 @@ func Init() {
 		os.Exit(1)
 	}
 	if cfg.Exec {
-		err = initExec(cfg, &spec, sock)
+		err = initExec(cfg, &spec, process, sock)
 	} else {
 		err = initContainer(cfg, &spec, sock, enc, dec)
 	}
@@ -90,7 +95,7 @@ func initContainer(cfg *initConfig, spec *specs.Spec, sock *os.File, enc *json.E
 			}
 		}
 		if spec.Hooks != nil {
-			return runHooks("createContainer", spec.Hooks.CreateContainer, hookState(cfg.ID, cfg.Bundle, cfg.Pid, spec, Created))
+			return runHooks("createContainer", spec.Hooks.CreateContainer, hookState(cfg.ID, cfg.Bundle, cfg.Pid, spec.Annotations, Created))
 		}
 		return nil
 	}
@@ -145,7 +150,7 @@ func initContainer(cfg *initConfig, spec *specs.Spec, sock *os.File, enc *json.E
 		os.Exit(1)
 	}
 	if spec.Hooks != nil {
-		if err := runHooks("startContainer", spec.Hooks.StartContainer, hookState(cfg.ID, cfg.Bundle, cfg.Pid, spec, Created)); err != nil {
+		if err := runHooks("startContainer", spec.Hooks.StartContainer, hookState(cfg.ID, cfg.Bundle, cfg.Pid, spec.Annotations, Created)); err != nil {
 			startFail(err)
 		}
 	}
@@ -156,8 +161,8 @@ func initContainer(cfg *initConfig, spec *specs.Spec, sock *os.File, enc *json.E
 // initExec runs a process inside a running container; the namespaces were
 // joined by the constructor, including the mount namespace whose root is the
 // container's.
-func initExec(cfg *initConfig, spec *specs.Spec, sock *os.File) error {
-	if cfg.Process.Terminal {
+func initExec(cfg *initConfig, spec *specs.Spec, process *specs.Process, sock *os.File) error {
+	if process.Terminal {
 		if _, err := unix.Setsid(); err != nil {
 			return fmt.Errorf("setsid: %w", err)
 		}
@@ -167,7 +172,7 @@ func initExec(cfg *initConfig, spec *specs.Spec, sock *os.File) error {
 			return err
 		}
 	}
-	pp, err := prepareProcess(spec, cfg.Process)
+	pp, err := prepareProcess(spec, process)
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func (c *Container) Start() error {
 	if len(got) > 1 {
 		return fmt.Errorf("start %s: %s", c.ID, got[1:])
 	}
-	if h := c.Hooks; h != nil && len(h.Poststart) > 0 {
+	if h, _ := decodeHooks(c.Hooks); h != nil && len(h.Poststart) > 0 {
 		st := c.State()
 		st.Status = Running
 		runHooksWarn("poststart", h.Poststart, st)

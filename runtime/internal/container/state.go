@@ -32,7 +32,7 @@ type Container struct {
 	Owner       string            `json:"owner"`
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
-	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
+	Hooks       json.RawMessage   `json:"hooks,omitempty"`
 	// RawConfig is config.json as it was at create. It is kept as bytes
 	// and decoded only by the commands that need all of it (exec, update):
 	// building encoding/json's type caches for the whole spec costs more

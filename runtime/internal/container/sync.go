@@ -20,11 +20,7 @@ package container
 // the socket is close-on-exec, so the parent seeing EOF means execve worked,
 // and an "error" message means it did not.
 
-import (
-	"encoding/json"
-
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-)
+import "encoding/json"
 
 type msgType string
 
@@ -49,7 +45,7 @@ type initConfig struct {
 	Exec         bool            `json:"exec,omitempty"` // an exec'd process, not a container init
 	ID           string          `json:"id"`
 	Spec         json.RawMessage `json:"spec"`              // config.json, decoded by the child only
-	Process      *specs.Process  `json:"process,omitempty"` // exec: the process to run; init: spec's
+	Process      json.RawMessage `json:"process,omitempty"` // exec: the process to run; init: spec's
 	Rootfs       string          `json:"rootfs,omitempty"`
 	Bundle       string          `json:"bundle,omitempty"`
 	Pid          int             `json:"pid"`                    // our pid as the host sees it, for hook states
