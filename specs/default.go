@@ -1,10 +1,19 @@
 // Package specs builds OCI runtime specs (config.json) for berth.
 //
-// Default returns the starting point, the same starter config `runc spec`
-// writes; New applies composable options (Opt) on top of it. berth-runtime's
-// `spec` command uses it today; berthd will add options for image configs,
-// run flags and its own hardened defaults (capabilities, seccomp profile,
-// masked paths) later.
+// There are two starting points. Default is the starter config `runc spec`
+// writes, which `berth-runtime spec` prints. DockerDefault (and NewDocker,
+// which also checks there is a command) is what berthd starts every
+// container from: Docker's capability set, seccomp profile, masked and
+// read-only paths, mounts, device rules and sysctls.
+//
+// Options (Opt) change a spec in order, a later one overriding an earlier
+// one: WithImageConfig applies an image's config (command, environment,
+// working directory, user resolved in the image's /etc/passwd), and one
+// option per `docker run` flag follows it (WithEnv, WithUser, WithMounts,
+// WithMemoryLimit, WithCapabilities, WithPrivileged, WithSeccompProfile...).
+// ParseMemory, ParseCPUs, ParseVolume, ParseMount, ParseTmpfs and
+// ParseSecurityOpt turn the flags' strings into values for them. Every
+// error caused by a bad value wraps ErrInvalid.
 //
 // The OCI runtime-spec types (github.com/opencontainers/runtime-spec/specs-go)
 // are the model: there is no berth-specific config struct.

@@ -1,17 +1,12 @@
 package specs
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
-
-// ErrNoArgs is returned by WithArgs when it is given no arguments: a
-// container's process needs at least the program to run.
-var ErrNoArgs = errors.New("empty process args")
 
 // Opt changes a spec in place. Options are applied in order, so a later
 // option sees (and may override) what an earlier one did.
