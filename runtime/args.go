@@ -16,6 +16,16 @@ func exactID(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// listenEnv is what runc adds to the process's environment when it passes
+// socket-activation fds on: the container's process is then their owner.
+func listenEnv() []string {
+	n := listenFds()
+	if n == 0 {
+		return nil
+	}
+	return []string{"LISTEN_FDS=" + strconv.Itoa(n), "LISTEN_PID=1"}
+}
+
 // listenFds is the number of socket-activation fds (systemd's LISTEN_FDS)
 // to pass on when they are meant for us, as runc does.
 func listenFds() int {

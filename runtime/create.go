@@ -33,6 +33,7 @@ func (f *createFlags) opts(id string) container.CreateOpts {
 		NoPivot:       f.noPivot,
 		NoNewKeyring:  f.noNewKeyring,
 		PreserveFds:   f.preserveFds + listenFds(),
+		ExtraEnv:      listenEnv(),
 		SystemdCgroup: g.systemdCgroup,
 	}
 }

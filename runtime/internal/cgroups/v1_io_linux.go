@@ -15,7 +15,7 @@ import (
 // blkio.weight file and a requested weight is an error, while throttling
 // works with any scheduler.
 func (m *v1Manager) setBlkio(r *specs.LinuxResources) error {
-	b := r.BlockIO
+	b := weightsSet(r.BlockIO)
 	if b == nil {
 		return nil
 	}
@@ -175,4 +175,30 @@ func setRdmaFile(dir string, limits map[string]specs.LinuxRdma) error {
 		}
 	}
 	return nil
+}
+
+// weightsSet returns b without the weights that are 0, which means "not
+// set": dockerd always sends weight 0, and runc and crun ignore it. b
+// itself is not modified.
+func weightsSet(b *specs.LinuxBlockIO) *specs.LinuxBlockIO {
+	if b == nil {
+		return nil
+	}
+	out := *b
+	zero := func(p *uint16) *uint16 {
+		if p != nil && *p == 0 {
+			return nil
+		}
+		return p
+	}
+	out.Weight = zero(b.Weight)
+	out.LeafWeight = zero(b.LeafWeight)
+	out.WeightDevice = nil
+	for _, wd := range b.WeightDevice {
+		wd.Weight, wd.LeafWeight = zero(wd.Weight), zero(wd.LeafWeight)
+		if wd.Weight != nil || wd.LeafWeight != nil {
+			out.WeightDevice = append(out.WeightDevice, wd)
+		}
+	}
+	return &out
 }

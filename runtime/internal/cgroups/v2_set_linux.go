@@ -144,6 +144,7 @@ func setMemoryV2(d string, mem *specs.LinuxMemory) error {
 // setIOV2 writes io weights and io.max. BFQ's io.bfq.weight takes v1's
 // scale as is; io.weight needs the blkioToIOWeight conversion.
 func setIOV2(d string, b *specs.LinuxBlockIO) error {
+	b = weightsSet(b)
 	if b.Weight != nil || len(b.WeightDevice) > 0 {
 		file, conv := "io.weight", blkioToIOWeight
 		if exists(d + "/io.bfq.weight") {

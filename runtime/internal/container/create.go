@@ -26,6 +26,7 @@ type CreateOpts struct {
 	NoPivot       bool
 	NoNewKeyring  bool
 	PreserveFds   int
+	ExtraEnv      []string // added to the process's environment (LISTEN_FDS)
 	SystemdCgroup bool
 	Stdin         *os.File
 	Stdout        *os.File
@@ -150,6 +151,7 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 		NoNewKeyring: o.NoNewKeyring,
 		NewUTS:       newFlags&unix.CLONE_NEWUTS != 0,
 		PreserveFds:  o.PreserveFds,
+		ExtraEnv:     o.ExtraEnv,
 		FifoFd:       3 + len(extra),
 		ConsoleFd:    -1,
 	}

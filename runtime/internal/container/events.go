@@ -98,5 +98,9 @@ func (c *Container) Events(interval time.Duration, emit func(*Event) error) erro
 		}
 		time.Sleep(min(tick, interval))
 	}
+	// The OOM kill may be what stopped the container.
+	if n, err := m.OOMKillCount(); err == nil && n > ooms {
+		return emit(&Event{Type: "oom", ID: c.ID})
+	}
 	return nil
 }

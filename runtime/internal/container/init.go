@@ -46,6 +46,9 @@ func Init() {
 		spec.Linux = &specs.Linux{}
 	}
 	process := spec.Process
+	if len(cfg.ExtraEnv) > 0 && process != nil {
+		process.Env = append(process.Env, cfg.ExtraEnv...)
+	}
 	if len(cfg.Process) > 0 {
 		process = new(specs.Process)
 		if err := json.Unmarshal(cfg.Process, process); err != nil {

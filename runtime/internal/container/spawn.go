@@ -173,9 +173,16 @@ func spawn(o spawnOpts) (c *child, err error) {
 	}
 }
 
-// send sends the config to the child.
+// send sends the config to the child. It is written without json.Encoder's
+// trailing newline: an exec'd child reads exactly the JSON value and then
+// execs, and a byte left unread in its socket would turn our end-of-file
+// into ECONNRESET.
 func (c *child) send(cfg *initConfig) error {
-	if err := c.enc.Encode(message{Type: msgConfig, Config: cfg}); err != nil {
+	data, err := json.Marshal(message{Type: msgConfig, Config: cfg})
+	if err == nil {
+		_, err = c.sock.Write(data)
+	}
+	if err != nil {
 		return fmt.Errorf("send config to init: %w", err)
 	}
 	return nil
@@ -187,7 +194,7 @@ func (c *child) wait(eofOK bool, hooks func() error) error {
 	for {
 		var m message
 		if err := c.dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) && eofOK {
+			if eofOK && (errors.Is(err, io.EOF) || errors.Is(err, unix.ECONNRESET)) {
 				return nil
 			}
 			return fmt.Errorf("init process exited before it was ready: %w", err)

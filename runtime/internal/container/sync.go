@@ -56,4 +56,5 @@ type initConfig struct {
 	FifoFd       int             `json:"fifo_fd"`    // -1 for exec
 	ConsoleFd    int             `json:"console_fd"` // -1 without a terminal
 	PreserveFds  int             `json:"preserve_fds"`
+	ExtraEnv     []string        `json:"extra_env,omitempty"`
 }
