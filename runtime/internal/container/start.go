@@ -57,8 +57,11 @@ func (c *Container) Start() error {
 		return fmt.Errorf("start %s: %s", c.ID, got[1:])
 	}
 	if h, _ := decodeHooks(c.Hooks); h != nil && len(h.Poststart) > 0 {
+		// The process may already have exited: report it as the running
+		// process it was when start returned.
 		st := c.State()
 		st.Status = Running
+		st.Pid = c.InitPid
 		runHooksWarn("poststart", h.Poststart, st)
 	}
 	return nil
