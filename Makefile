@@ -11,7 +11,7 @@ BINARIES := $(BIN)/berth-runtime \
 GOSRC := $(shell find . -name '*.go' -not -path './integration/*' -o -name '*.c' -o -name '*.h') go.mod go.sum
 LDFLAGS := -s -w
 
-.PHONY: all build deps generate test unit integration bench bench-runtime bench-pull conformance fmt vet help clean
+.PHONY: all build deps generate test unit integration bench bench-runtime bench-pull bench-shim bench-containers bench-network conformance fmt vet help clean
 
 all: build ## build every binary into bin/
 
@@ -40,13 +40,22 @@ unit: ## unit tests only
 integration: build ## integration tests only
 	$(GO) test -count=1 -timeout 25m ./integration/...
 
-bench: bench-runtime bench-pull ## all benchmarks against the peers, side by side
+bench: bench-runtime bench-shim bench-pull bench-containers bench-network ## all benchmarks against the peers, side by side
 
 bench-runtime: deps build ## berth-runtime vs runc and crun: lifecycle time, peak RSS
 	bash hack/bench-runtime.sh
 
 bench-pull: deps build ## berth pull vs ctr, podman and skopeo
 	bash hack/bench-pull.sh
+
+bench-shim: deps build ## containerd-shim-berth-v2 vs containerd-shim-runc-v2 and conmon: memory, ctr run latency
+	bash hack/bench-shim.sh
+
+bench-containers: deps build ## berth run vs docker and podman
+	bash hack/bench-containers.sh
+
+bench-network: deps build ## published-port and bridge throughput vs podman
+	bash hack/bench-network.sh
 
 conformance: deps build ## OCI runtime-tools validation suite, berth-runtime and runc side by side
 	bash hack/conformance.sh

@@ -8,10 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 
 	"github.com/berth-project/berth/ctl/internal/client"
@@ -21,6 +23,16 @@ import (
 type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// statusError is an error printed as usual that exits with code instead
+// of 1 (run's 125 for errors before the container ran, as in Docker).
+type statusError struct {
+	code int
+	err  error
+}
+
+func (e statusError) Error() string { return e.err.Error() }
+func (e statusError) Unwrap() error { return e.err }
 
 var address string
 
@@ -37,6 +49,16 @@ func newRootCommand() *cobra.Command {
 		newHistoryCommand(), newSaveCommand(), newLoadCommand(), newImportCommand(),
 		newLoginCommand(), newLogoutCommand(), newImageCommand(),
 	)
+	// rm, ls and list are container verbs at the top level, as in
+	// Docker; the image commands keep them under `image`.
+	for _, c := range root.Commands() {
+		if c.Name() == "rmi" || c.Name() == "images" {
+			c.Aliases = nil
+		}
+	}
+	root.AddCommand(containerCommands()...)
+	root.AddCommand(newContainerCommand(), newTopInspectCommand())
+	root.AddCommand(newVolumeCommand(), newNetworkCommand())
 	return root
 }
 
@@ -46,6 +68,9 @@ func dial(ctx context.Context) (*client.Client, error) {
 }
 
 func main() {
+	// The ttrpc library logs through logrus; a session that ends while a
+	// stream is open is normal for the CLI, not worth a line on stderr.
+	logrus.SetOutput(io.Discard)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCommand().ExecuteContext(ctx)
 	stop()
@@ -56,11 +81,16 @@ func main() {
 	if errors.As(err, &ee) {
 		os.Exit(ee.code)
 	}
+	code := 1
+	var se statusError
+	if errors.As(err, &se) {
+		code = se.code
+	}
 	var de *client.DaemonError
 	if errors.As(err, &de) {
 		fmt.Fprintln(os.Stderr, de.Error())
 	} else {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
 	}
-	os.Exit(1)
+	os.Exit(code)
 }

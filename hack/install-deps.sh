@@ -19,7 +19,7 @@ PKGS=(
   # build; protoc for hack/generate.sh (berthd's API)
   gcc make pkg-config libseccomp-dev git protobuf-compiler
   # test bundles and tests
-  busybox-static jq iproute2 strace nftables iptables
+  busybox-static jq iproute2 strace nftables iptables tini
   # peers the runtime is compared with and tested under
   runc crun containerd podman docker.io
   # images and registry

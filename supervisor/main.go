@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
@@ -22,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/supervisor/internal/config"
+	"github.com/berth-project/berth/supervisor/internal/containers"
 	"github.com/berth-project/berth/supervisor/internal/images"
 	"github.com/berth-project/berth/supervisor/internal/metadata"
 	"github.com/berth-project/berth/supervisor/internal/server"
@@ -159,9 +161,22 @@ func run(args []string) error {
 		return err
 	}
 	server.Register(srv, img)
+	netw, err := newNetworking(cfg, db, srv, log) // volumes and networks (networking.go)
+	if err != nil {
+		return err
+	}
+	defer netw.close()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	ctrs, err := newContainers(ctx, cfg, db, img, log)
+	if err != nil {
+		return err
+	}
+	server.RegisterContainers(srv, ctrs)
+	// Containers keep running while berthd is down; take them back
+	// (their exits included) before serving requests about them.
+	ctrs.Restore(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ctx, l) }()
 	log.Info("berthd started", "version", version, "root", cfg.Root, "state", cfg.State, "address", cfg.Address, "pid", os.Getpid())
@@ -182,6 +197,42 @@ func run(args []string) error {
 	}
 	log.Info("berthd stopped")
 	return nil
+}
+
+// newContainers sets up the container side. The shim and the runtime are
+// looked for next to berthd's binary first, then in PATH; so is the
+// static init that --init mounts (Docker's docker-init, or tini-static).
+func newContainers(ctx context.Context, cfg config.Config, db *metadata.DB, img *images.Service, log *slog.Logger) (*containers.Service, error) {
+	shim, err := findBinary("containerd-shim-berth-v2")
+	if err != nil {
+		return nil, err
+	}
+	rt, err := findBinary("berth-runtime")
+	if err != nil {
+		return nil, err
+	}
+	initBin, _ := findBinary("docker-init", "tini-static")
+	return containers.New(ctx, db, img, containers.Options{
+		Root: cfg.Root, State: cfg.State, Address: cfg.Address,
+		ShimBinary: shim, RuntimeBinary: rt, InitBinary: initBin, Log: log,
+	})
+}
+
+// findBinary returns the first of names found beside berthd or in PATH.
+func findBinary(names ...string) (string, error) {
+	self, _ := os.Executable()
+	for _, n := range names {
+		if self != "" {
+			p := filepath.Join(filepath.Dir(self), n)
+			if fi, err := os.Stat(p); err == nil && fi.Mode()&0o111 != 0 {
+				return p, nil
+			}
+		}
+		if p, err := exec.LookPath(n); err == nil {
+			return filepath.Abs(p)
+		}
+	}
+	return "", fmt.Errorf("%s not found beside berthd or in PATH", names[0])
 }
 
 // lockRoot takes an exclusive flock on ROOT/berthd.lock so that a second

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/containerd/ttrpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/berth-project/berth/supervisor/api"
@@ -30,8 +31,9 @@ func Address() string {
 
 // Client is a connection to berthd.
 type Client struct {
-	c      *ttrpc.Client
-	Images api.TTRPCImagesClient
+	c          *ttrpc.Client
+	Images     api.TTRPCImagesClient
+	Containers api.TTRPCContainersClient
 }
 
 // Dial connects to the socket at addr.
@@ -42,7 +44,7 @@ func Dial(ctx context.Context, addr string) (*Client, error) {
 		return nil, fmt.Errorf("cannot connect to berthd at unix://%s: is berthd running? (%w)", addr, unwrapOp(err))
 	}
 	c := ttrpc.NewClient(conn)
-	return &Client{c: c, Images: api.NewTTRPCImagesClient(c)}, nil
+	return &Client{c: c, Images: api.NewTTRPCImagesClient(c), Containers: api.NewTTRPCContainersClient(c)}, nil
 }
 
 // Close closes the connection.
@@ -61,7 +63,10 @@ func unwrapOp(err error) error {
 }
 
 // DaemonError is an error berthd returned.
-type DaemonError struct{ Msg string }
+type DaemonError struct {
+	Msg  string
+	Code codes.Code
+}
 
 func (e *DaemonError) Error() string { return "Error response from daemon: " + e.Msg }
 
@@ -72,7 +77,7 @@ func Wrap(err error) error {
 		return nil
 	}
 	if st, ok := status.FromError(err); ok {
-		return &DaemonError{Msg: st.Message()}
+		return &DaemonError{Msg: st.Message(), Code: st.Code()}
 	}
 	return err
 }

@@ -19,6 +19,11 @@ type Config struct {
 	// InsecureRegistries are reached over plain HTTP (loopback always is).
 	InsecureRegistries     []string `json:"insecure-registries"`
 	MaxConcurrentDownloads int      `json:"max-concurrent-downloads"`
+	// ResolvConf is where berth's DNS responder finds the servers it
+	// relays names other than containers' to, and the search domains
+	// containers get; "" is /etc/resolv.conf. An empty file relays
+	// nothing (tests use that, so that no name leaves the host).
+	ResolvConf string `json:"resolv-conf,omitempty"`
 }
 
 // Default is the configuration without file or flags.

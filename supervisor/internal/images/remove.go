@@ -43,6 +43,11 @@ func (s *Service) Remove(ctx context.Context, req *api.RemoveImageRequest) (*api
 			}
 			resp.Untagged = append(resp.Untagged, familiar(t))
 		}
+		if s.InUse != nil && s.InUse(img.ID) {
+			// Forced, but a container still runs on its layers: as
+			// Docker does, the image loses its tags and stays.
+			return nil
+		}
 		for _, d := range img.RepoDigests {
 			resp.Untagged = append(resp.Untagged, familiar(d))
 		}

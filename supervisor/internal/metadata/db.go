@@ -72,7 +72,7 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bImages, bTags, bSnapshots, bMeta} {
+		for _, b := range [][]byte{bImages, bTags, bSnapshots, bMeta, bVolumes, bNetworks, bEndpoints, bContainers} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

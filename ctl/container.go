@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-project/berth/ctl/internal/client"
+	"github.com/berth-project/berth/ctl/internal/format"
+	"github.com/berth-project/berth/supervisor/api"
+)
+
+// containerCommands are the top-level container verbs.
+func containerCommands() []*cobra.Command {
+	return []*cobra.Command{
+		newRunCommand(), newCreateCommand(), newStartCommand(), newStopCommand(), newRestartCommand(),
+		newKillCommand(), newRmCommand(), newPauseCommand(), newUnpauseCommand(), newWaitCommand(),
+		newRenameCommand(), newPsCommand(), newLogsCommand(), newExecCommand(), newAttachCommand(),
+		newTopCommand(), newStatsCommand(), newCpCommand(), newDiffCommand(), newCommitCommand(),
+		newExportCommand(),
+	}
+}
+
+// newContainerCommand is `berth container ...`, Docker's management
+// command: every container verb, plus ls, inspect and prune.
+func newContainerCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "container", Short: "Manage containers"}
+	for _, c := range containerCommands() {
+		if c.Name() == "ps" {
+			c.Use, c.Aliases = "ls [OPTIONS]", []string{"ps", "list"}
+		}
+		cmd.AddCommand(c)
+	}
+	cmd.AddCommand(newContainerInspectCommand(), newContainerPruneCommand())
+	return cmd
+}
+
+func newContainerPruneCommand() *cobra.Command {
+	var force bool
+	var filters []string
+	cmd := &cobra.Command{
+		Use:   "prune [OPTIONS]",
+		Short: "Remove all stopped containers",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runContainerPrune(cmd.Context(), force, filters)
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
+	cmd.Flags().StringArrayVar(&filters, "filter", nil, "provide filter values (e.g. 'label=<key>=<value>')")
+	return cmd
+}
+
+func runContainerPrune(ctx context.Context, force bool, filters []string) error {
+	if !force {
+		fmt.Print("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ")
+		line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+			return nil
+		}
+	}
+	c, err := dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	resp, err := c.Containers.Prune(ctx, &api.PruneContainersRequest{Filters: filters})
+	if err != nil {
+		return client.Wrap(err)
+	}
+	if len(resp.Deleted) > 0 {
+		fmt.Println("Deleted Containers:")
+		for _, d := range resp.Deleted {
+			fmt.Println(d)
+		}
+		fmt.Println()
+	}
+	fmt.Printf("Total reclaimed space: %s\n", format.Size(resp.SpaceReclaimed))
+	return nil
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-project/berth/ctl/internal/client"
+	"github.com/berth-project/berth/supervisor/api"
+)
+
+func newNetworkInspectCommand() *cobra.Command {
+	var tmpl string
+	cmd := &cobra.Command{
+		Use:   "inspect [OPTIONS] NETWORK [NETWORK...]",
+		Short: "Display detailed information on one or more networks",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runNetworkInspect(cmd.Context(), args, tmpl)
+		},
+	}
+	cmd.Flags().StringVarP(&tmpl, "format", "f", "", "format the output using a Go template")
+	return cmd
+}
+
+func runNetworkInspect(ctx context.Context, names []string, tmpl string) error {
+	c, err := dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var objs []json.RawMessage
+	failed := false
+	for _, n := range names {
+		resp, err := c.Networks().Inspect(ctx, &api.InspectNetworksRequest{Names: []string{n}})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, client.Wrap(err))
+			failed = true
+			continue
+		}
+		for _, j := range resp.Json {
+			objs = append(objs, j)
+		}
+	}
+	if err := printJSONObjects(objs, tmpl); err != nil {
+		return err
+	}
+	if failed {
+		return exitError{1}
+	}
+	return nil
+}

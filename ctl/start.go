@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-project/berth/ctl/internal/client"
+	"github.com/berth-project/berth/supervisor/api"
+)
+
+func newStartCommand() *cobra.Command {
+	var attach, interactive bool
+	cmd := &cobra.Command{
+		Use:   "start [OPTIONS] CONTAINER [CONTAINER...]",
+		Short: "Start one or more stopped containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runStart(cmd.Context(), args, attach, interactive)
+		},
+	}
+	cmd.Flags().BoolVarP(&attach, "attach", "a", false, "attach STDOUT/STDERR and forward signals")
+	cmd.Flags().BoolVarP(&interactive, "interactive", "i", false, "attach container's STDIN")
+	return cmd
+}
+
+func runStart(ctx context.Context, names []string, attach, interactive bool) error {
+	c, err := dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if attach || interactive {
+		if len(names) > 1 {
+			return fmt.Errorf("you cannot start and attach multiple containers at once")
+		}
+		ctx = context.WithoutCancel(ctx)
+		tty, err := containerTTY(ctx, c, names[0])
+		if err != nil {
+			return err
+		}
+		code, err := attachAndStream(ctx, c, &api.AttachInput{Id: names[0], Stdin: interactive, Stdout: true, Stderr: true, Start: true},
+			ioOptions{stdin: interactive, tty: tty, sigProxy: true})
+		if err != nil {
+			return statusError{code, err}
+		}
+		if code != 0 {
+			return exitError{code}
+		}
+		return nil
+	}
+	return eachContainer(names, func(n string) error {
+		_, err := c.Containers.Start(ctx, &api.StartContainerRequest{Id: n})
+		return err
+	})
+}
+
+// eachContainer runs op for each name, printing the name on success and
+// the error otherwise, and fails at the end if any failed (as Docker's
+// multi-container commands do).
+func eachContainer(names []string, op func(string) error) error {
+	failed := false
+	for _, n := range names {
+		if err := op(n); err != nil {
+			fmt.Fprintln(os.Stderr, client.Wrap(err))
+			failed = true
+			continue
+		}
+		fmt.Println(n)
+	}
+	if failed {
+		return exitError{1}
+	}
+	return nil
+}
+
+// containerTTY reports whether the container has a terminal.
+func containerTTY(ctx context.Context, c *client.Client, name string) (bool, error) {
+	resp, err := c.Containers.Inspect(ctx, &api.InspectContainersRequest{Names: []string{name}})
+	if err != nil {
+		return false, client.Wrap(err)
+	}
+	var v struct{ Config struct{ Tty, OpenStdin bool } }
+	if len(resp.Json) > 0 {
+		jsonUnmarshal(resp.Json[0], &v)
+	}
+	return v.Config.Tty, nil
+}

@@ -1,0 +1,142 @@
+// Package reaper makes the shim a child subreaper and reaps every process
+// that ends up as its child: the OCI runtime invocations it starts itself
+// and the container processes, which the runtime leaves behind and the
+// kernel reparents to the shim once the runtime exits.
+//
+// One goroutine calls wait4(-1) on SIGCHLD, so nothing else may wait for a
+// child (never call exec.Cmd.Wait). Callers that want a pid's exit register
+// for it with Watch or Wait. A container process may exit before its pid is
+// known (an `exec` can end before the runtime returns and the shim reads the
+// pid file), so while an operation is in flight (Begin..End) exits nobody
+// watches yet are kept and handed over when the pid is watched; outside such
+// windows they are dropped, which keeps the table bounded.
+package reaper
+
+import (
+	"os"
+	"os/signal"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Exit is one reaped child.
+type Exit struct {
+	Pid    int
+	Status int // exit code, or 128+signal for a killed process
+	At     time.Time
+}
+
+// Reaper dispatches the exits of the shim's children.
+type Reaper struct {
+	mu        sync.Mutex
+	watchers  map[int]func(Exit)
+	pending   int
+	unclaimed map[int]Exit
+}
+
+// New makes the calling process a child subreaper and starts reaping.
+func New() (*Reaper, error) {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return nil, os.NewSyscallError("prctl subreaper", err)
+	}
+	r := &Reaper{watchers: map[int]func(Exit){}, unclaimed: map[int]Exit{}}
+	ch := make(chan os.Signal, 32)
+	signal.Notify(ch, unix.SIGCHLD)
+	go func() {
+		for range ch {
+			r.reap()
+		}
+	}()
+	// A child may have exited before Notify was in place.
+	r.reap()
+	return r, nil
+}
+
+// Begin marks the start of an operation that will learn pids only later;
+// exits seen until the matching End are kept for Watch.
+func (r *Reaper) Begin() {
+	r.mu.Lock()
+	r.pending++
+	r.mu.Unlock()
+}
+
+// End undoes one Begin; with none left, exits nobody claimed are dropped.
+func (r *Reaper) End() {
+	r.mu.Lock()
+	r.pending--
+	if r.pending == 0 {
+		clear(r.unclaimed)
+	}
+	r.mu.Unlock()
+}
+
+// Watch calls fn once with pid's exit. fn runs on the reaping goroutine
+// and must not block; it runs at once (on the caller's goroutine) when the
+// exit was already kept.
+func (r *Reaper) Watch(pid int, fn func(Exit)) {
+	r.mu.Lock()
+	if e, ok := r.unclaimed[pid]; ok {
+		delete(r.unclaimed, pid)
+		r.mu.Unlock()
+		fn(e)
+		return
+	}
+	r.watchers[pid] = fn
+	r.mu.Unlock()
+}
+
+// Unwatch forgets a pid registered with Watch.
+func (r *Reaper) Unwatch(pid int) {
+	r.mu.Lock()
+	delete(r.watchers, pid)
+	r.mu.Unlock()
+}
+
+// Wait blocks until pid exits. The caller must hold a Begin from before the
+// process was started.
+func (r *Reaper) Wait(pid int) Exit {
+	ch := make(chan Exit, 1)
+	r.Watch(pid, func(e Exit) { ch <- e })
+	return <-ch
+}
+
+func (r *Reaper) reap() {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || pid <= 0 {
+			return
+		}
+		r.dispatch(Exit{Pid: pid, Status: ExitCode(ws), At: time.Now()})
+	}
+}
+
+func (r *Reaper) dispatch(e Exit) {
+	r.mu.Lock()
+	fn, ok := r.watchers[e.Pid]
+	if ok {
+		delete(r.watchers, e.Pid)
+	} else if r.pending > 0 {
+		r.unclaimed[e.Pid] = e
+	}
+	r.mu.Unlock()
+	if fn != nil {
+		fn(e)
+	}
+}
+
+// ExitCode turns a wait status into the number a shell would show.
+func ExitCode(ws unix.WaitStatus) int {
+	switch {
+	case ws.Exited():
+		return ws.ExitStatus()
+	case ws.Signaled():
+		return 128 + int(ws.Signal())
+	}
+	return 255
+}

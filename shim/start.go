@@ -1,0 +1,210 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	bootstrap "github.com/containerd/containerd/api/runtime/bootstrap/v1"
+	runcopts "github.com/containerd/containerd/api/types/runc/options"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/berth-project/berth/shim/internal/bundle"
+)
+
+// runStart is the `start` action: containerd runs it with the bundle as
+// working directory and reads everything it prints as the shim's address,
+// so only the address goes to stdout, and the daemon gets /dev/null as its
+// stdio (containerd would otherwise wait for the daemon to exit).
+//
+// It creates the socket, starts the daemon (this binary without an action)
+// in its own process group with the listener as fd 3, writes the bundle's
+// `address` file and prints the address. When the group's shim already
+// runs, it only prints that shim's address.
+func runStart(o *options, stdout io.Writer) (err error) {
+	if err := o.need("start", true, true, false); err != nil {
+		return err
+	}
+	bundleDir, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	params := readStartInput(os.Stdin, o)
+
+	group := o.id
+	if spec, err := bundle.ReadSpec(bundleDir); err == nil {
+		for _, key := range []string{bundle.AnnotationGroup, bundle.AnnotationSandbox} {
+			if g := spec.Annotations[key]; g != "" {
+				group = g
+				break
+			}
+		}
+	}
+	dir := params.socketDir
+	if dir == "" {
+		dir = socketDir(o.address)
+	}
+	address := socketAddress(dir, o.address, o.namespace, group)
+	l, fresh, err := listen(address)
+	if err != nil {
+		return err
+	}
+	if !fresh {
+		if err := writeFile(filepath.Join(bundleDir, "address"), address); err != nil {
+			return err
+		}
+		_, err = fmt.Fprint(stdout, address)
+		return err
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(socketPath(address))
+		}
+	}()
+	lf, err := l.File()
+	l.Close()
+	if err != nil {
+		return err
+	}
+	defer lf.Close()
+
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	args := []string{"-namespace", o.namespace, "-id", o.id, "-address", o.address}
+	if o.debug {
+		args = append(args, "-debug")
+	}
+	cmd := exec.Command(self, args...)
+	cmd.Dir = bundleDir
+	cmd.ExtraFiles = []*os.File{lf} // fd 3
+	// Its own process group: signals to containerd's group (a ^C on a
+	// foreground containerd) must not reach the shim.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start shim daemon: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			cmd.Process.Kill()
+		}
+		cmd.Process.Release() // the daemon outlives us; init reaps it
+	}()
+	if err := writeFile(filepath.Join(bundleDir, "address"), address); err != nil {
+		return err
+	}
+	if params.shimCgroup != "" {
+		if err := joinCgroup(cmd.Process.Pid, params.shimCgroup); err != nil {
+			return err
+		}
+	}
+	adjustOOMScore(cmd.Process.Pid)
+	_, err = fmt.Fprint(stdout, address)
+	return err
+}
+
+// startParams is what `start` may receive on stdin.
+type startParams struct {
+	shimCgroup string
+	socketDir  string
+}
+
+// readStartInput decodes stdin: containerd 2.3+ sends BootstrapParams
+// (recognised by matching id and namespace), older ones the runtime
+// options as an Any, or nothing.
+func readStartInput(r io.Reader, o *options) startParams {
+	var p startParams
+	data, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	if err != nil || len(data) == 0 {
+		return p
+	}
+	var bp bootstrap.BootstrapParams
+	if proto.Unmarshal(data, &bp) == nil && bp.GetInstanceID() == o.id && bp.GetNamespace() == o.namespace {
+		p.socketDir = bp.GetSocketDir()
+		for _, ext := range bp.GetExtensions() {
+			if ro := runcOptions(ext.GetValue()); ro != nil {
+				p.shimCgroup = ro.GetShimCgroup()
+			}
+		}
+		return p
+	}
+	var a anypb.Any
+	if proto.Unmarshal(data, &a) == nil {
+		if ro := runcOptions(&a); ro != nil {
+			p.shimCgroup = ro.GetShimCgroup()
+		}
+	}
+	return p
+}
+
+func runcOptions(a *anypb.Any) *runcopts.Options {
+	if a == nil || !strings.HasSuffix(a.GetTypeUrl(), "containerd.runc.v1.Options") {
+		return nil
+	}
+	var o runcopts.Options
+	if proto.Unmarshal(a.GetValue(), &o) != nil {
+		return nil
+	}
+	return &o
+}
+
+// joinCgroup moves pid into cgroup path (relative to each hierarchy's
+// root): the unified one on cgroup v2, every v1 hierarchy that has it.
+func joinCgroup(pid int, path string) error {
+	procs := strconv.Itoa(pid)
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		return os.WriteFile(filepath.Join("/sys/fs/cgroup", path, "cgroup.procs"), []byte(procs), 0)
+	}
+	hierarchies, _ := filepath.Glob("/sys/fs/cgroup/*")
+	joined := false
+	for _, h := range hierarchies {
+		f := filepath.Join(h, path, "cgroup.procs")
+		if _, err := os.Stat(f); err != nil {
+			continue
+		}
+		if err := os.WriteFile(f, []byte(procs), 0); err != nil {
+			return fmt.Errorf("join shim cgroup %s: %w", f, err)
+		}
+		joined = true
+	}
+	if !joined {
+		return fmt.Errorf("shim cgroup %s: %w", path, os.ErrNotExist)
+	}
+	return nil
+}
+
+// adjustOOMScore makes the shim a slightly better OOM victim than its
+// caller, as containerd's shims are: the caller's score + 1.
+func adjustOOMScore(pid int) {
+	b, err := os.ReadFile("/proc/self/oom_score_adj")
+	if err != nil {
+		return
+	}
+	score, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return
+	}
+	if score < 1000 {
+		score++
+	}
+	os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(strconv.Itoa(score)), 0)
+}
+
+func writeFile(path, content string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}

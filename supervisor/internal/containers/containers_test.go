@@ -1,0 +1,135 @@
+package containers
+
+import (
+	"errors"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/berth-project/berth/supervisor/api"
+	"github.com/berth-project/berth/supervisor/internal/metadata"
+)
+
+func TestCheckName(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"web", "web", true},
+		{"/web", "web", true},
+		{"a.b_c-d", "a.b_c-d", true},
+		{"w", "", false}, // Docker wants two characters at least
+		{"-web", "", false},
+		{"we b", "", false},
+		{"web/x", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, err := checkName(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("checkName(%q) = %q, %v; want %q, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+		if err != nil && !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("checkName(%q): error %v is not invalid argument", tt.in, err)
+		}
+	}
+}
+
+func TestParseSignal(t *testing.T) {
+	tests := []struct {
+		in   string
+		want syscall.Signal
+		ok   bool
+	}{
+		{"KILL", syscall.SIGKILL, true},
+		{"SIGTERM", syscall.SIGTERM, true},
+		{"hup", syscall.SIGHUP, true},
+		{"9", syscall.SIGKILL, true},
+		{"0", 0, false},
+		{"65", 0, false},
+		{"NOPE", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := ParseSignal(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseSignal(%q) = %v, %v; want %v, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestParseRestartPolicy(t *testing.T) {
+	tests := []struct {
+		in   *api.RestartPolicy
+		want restartPolicy
+		ok   bool
+	}{
+		{nil, restartPolicy{name: "no"}, true},
+		{&api.RestartPolicy{Name: "always"}, restartPolicy{name: "always"}, true},
+		{&api.RestartPolicy{Name: "on-failure", MaxRetry: 3}, restartPolicy{name: "on-failure", maxRetry: 3}, true},
+		{&api.RestartPolicy{Name: "always", MaxRetry: 3}, restartPolicy{}, false},
+		{&api.RestartPolicy{Name: "sometimes"}, restartPolicy{}, false},
+	}
+	for _, tt := range tests {
+		got, err := parseRestartPolicy(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseRestartPolicy(%v) = %v, %v; want %v, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestCommand(t *testing.T) {
+	ep, cmd := []string{"/entry"}, []string{"/bin/sh"}
+	tests := []struct {
+		name string
+		cfg  *api.ContainerConfig
+		want []string
+	}{
+		{"image's", &api.ContainerConfig{}, []string{"/entry", "/bin/sh"}},
+		{"cmd", &api.ContainerConfig{Cmd: []string{"echo", "hi"}}, []string{"/entry", "echo", "hi"}},
+		{"entrypoint drops cmd", &api.ContainerConfig{EntrypointSet: true, Entrypoint: []string{"ls"}}, []string{"ls"}},
+		{"entrypoint and cmd", &api.ContainerConfig{EntrypointSet: true, Entrypoint: []string{"ls"}, Cmd: []string{"-l"}}, []string{"ls", "-l"}},
+		{"empty entrypoint keeps cmd", &api.ContainerConfig{EntrypointSet: true, Entrypoint: []string{""}}, []string{"/bin/sh"}},
+	}
+	for _, tt := range tests {
+		if got := command(tt.cfg, ep, cmd); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: command = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestStatusText(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		st   metadata.ContainerState
+		want string
+	}{
+		{metadata.ContainerState{Status: "created"}, "Created"},
+		{metadata.ContainerState{Status: "running", StartedAt: now.Add(-3 * time.Second)}, "Up 3 seconds"},
+		{metadata.ContainerState{Status: "paused", StartedAt: now.Add(-2 * time.Hour)}, "Up 2 hours (Paused)"},
+		{metadata.ContainerState{Status: "exited", ExitCode: 3, FinishedAt: now.Add(-90 * time.Second)}, "Exited (3) About a minute ago"},
+		{metadata.ContainerState{Status: "restarting", ExitCode: 1, FinishedAt: now}, "Restarting (1) Less than a second ago"},
+	}
+	for _, tt := range tests {
+		if got := statusText(tt.st, now); got != tt.want {
+			t.Errorf("statusText(%+v) = %q, want %q", tt.st, got, tt.want)
+		}
+	}
+}
+
+func TestParseChanges(t *testing.T) {
+	if _, err := parseChanges([]string{"RUN echo"}); err == nil {
+		t.Error("parseChanges accepted RUN")
+	}
+	chs, err := parseChanges([]string{`CMD ["a","b"]`, "ENV K=V", "WORKDIR /w", "EXPOSE 80", "ENTRYPOINT run me"})
+	if err != nil || len(chs) != 5 {
+		t.Fatalf("parseChanges: %v", err)
+	}
+}
+
+func TestLocalHosts(t *testing.T) {
+	got := string(LocalHosts("h", "10.0.0.2"))
+	if want := "10.0.0.2\th\n"; got[len(got)-len(want):] != want {
+		t.Errorf("LocalHosts ends %q, want %q", got, want)
+	}
+}

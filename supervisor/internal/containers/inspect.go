@@ -1,0 +1,222 @@
+package containers
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/berth-project/berth/supervisor/api"
+)
+
+// inspectJSON is the shape of `docker container inspect`.
+type inspectJSON struct {
+	ID              string       `json:"Id"`
+	Created         string       `json:"Created"`
+	Path            string       `json:"Path"`
+	Args            []string     `json:"Args"`
+	State           inspectState `json:"State"`
+	Image           string       `json:"Image"`
+	ResolvConfPath  string       `json:"ResolvConfPath"`
+	HostnamePath    string       `json:"HostnamePath"`
+	HostsPath       string       `json:"HostsPath"`
+	LogPath         string       `json:"LogPath"`
+	Name            string       `json:"Name"`
+	RestartCount    int          `json:"RestartCount"`
+	Driver          string       `json:"Driver"`
+	Platform        string       `json:"Platform"`
+	MountLabel      string       `json:"MountLabel"`
+	ProcessLabel    string       `json:"ProcessLabel"`
+	AppArmorProfile string       `json:"AppArmorProfile"`
+	ExecIDs         []string     `json:"ExecIDs"`
+	HostConfig      inspectHost  `json:"HostConfig"`
+	GraphDriver     struct {
+		Data map[string]string `json:"Data"`
+		Name string            `json:"Name"`
+	} `json:"GraphDriver"`
+	Mounts          []inspectMount `json:"Mounts"`
+	Config          inspectConfig  `json:"Config"`
+	NetworkSettings map[string]any `json:"NetworkSettings"`
+}
+
+type inspectState struct {
+	Status     string `json:"Status"`
+	Running    bool   `json:"Running"`
+	Paused     bool   `json:"Paused"`
+	Restarting bool   `json:"Restarting"`
+	OOMKilled  bool   `json:"OOMKilled"`
+	Dead       bool   `json:"Dead"`
+	Pid        int    `json:"Pid"`
+	ExitCode   int    `json:"ExitCode"`
+	Error      string `json:"Error"`
+	StartedAt  string `json:"StartedAt"`
+	FinishedAt string `json:"FinishedAt"`
+}
+
+type inspectHost struct {
+	Binds          []string          `json:"Binds"`
+	NetworkMode    string            `json:"NetworkMode"`
+	RestartPolicy  inspectRestart    `json:"RestartPolicy"`
+	AutoRemove     bool              `json:"AutoRemove"`
+	CapAdd         []string          `json:"CapAdd"`
+	CapDrop        []string          `json:"CapDrop"`
+	Privileged     bool              `json:"Privileged"`
+	ReadonlyRootfs bool              `json:"ReadonlyRootfs"`
+	SecurityOpt    []string          `json:"SecurityOpt"`
+	Tmpfs          map[string]string `json:"Tmpfs,omitempty"`
+	Init           *bool             `json:"Init"`
+	Memory         int64             `json:"Memory"`
+	NanoCpus       int64             `json:"NanoCpus"`
+	PidsLimit      *int64            `json:"PidsLimit"`
+	PortBindings   map[string]any    `json:"PortBindings"`
+}
+
+type inspectRestart struct {
+	Name              string `json:"Name"`
+	MaximumRetryCount int    `json:"MaximumRetryCount"`
+}
+
+type inspectMount struct {
+	Type        string `json:"Type"`
+	Source      string `json:"Source"`
+	Destination string `json:"Destination"`
+	Mode        string `json:"Mode"`
+	RW          bool   `json:"RW"`
+	Propagation string `json:"Propagation"`
+}
+
+type inspectConfig struct {
+	Hostname     string            `json:"Hostname"`
+	Domainname   string            `json:"Domainname"`
+	User         string            `json:"User"`
+	AttachStdin  bool              `json:"AttachStdin"`
+	AttachStdout bool              `json:"AttachStdout"`
+	AttachStderr bool              `json:"AttachStderr"`
+	Tty          bool              `json:"Tty"`
+	OpenStdin    bool              `json:"OpenStdin"`
+	StdinOnce    bool              `json:"StdinOnce"`
+	Env          []string          `json:"Env"`
+	Cmd          []string          `json:"Cmd"`
+	Image        string            `json:"Image"`
+	WorkingDir   string            `json:"WorkingDir"`
+	Entrypoint   []string          `json:"Entrypoint"`
+	Labels       map[string]string `json:"Labels"`
+	StopSignal   string            `json:"StopSignal,omitempty"`
+	StopTimeout  *int              `json:"StopTimeout,omitempty"`
+}
+
+func timeString(t time.Time) string {
+	if t.IsZero() {
+		return "0001-01-01T00:00:00Z"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// Inspect returns Docker-shaped JSON for each name.
+func (s *Service) Inspect(ctx context.Context, req *api.InspectContainersRequest) (*api.InspectContainersResponse, error) {
+	resp := &api.InspectContainersResponse{}
+	for _, name := range req.GetNames() {
+		c, err := s.get(name)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.MarshalIndent(s.inspect(c), "", "    ")
+		if err != nil {
+			return nil, err
+		}
+		resp.Json = append(resp.Json, b)
+	}
+	return resp, nil
+}
+
+func (s *Service) inspect(c *container) *inspectJSON {
+	r := c.record()
+	cfg, h := c.cfg, c.cfg.Host
+	st := r.State
+	out := &inspectJSON{
+		ID: r.ID, Created: timeString(r.Created), Path: r.Path, Args: r.Args,
+		State: inspectState{
+			Status: st.Status, Running: st.Status == "running" || st.Status == "paused" || st.Status == "restarting",
+			Paused: st.Status == "paused", Restarting: st.Status == "restarting", OOMKilled: st.OOMKilled,
+			Dead: st.Status == "dead", Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error,
+			StartedAt: timeString(st.StartedAt), FinishedAt: timeString(st.FinishedAt),
+		},
+		Image: r.ImageID, ResolvConfPath: c.paths.ResolvConf(), HostnamePath: c.paths.Hostname(),
+		HostsPath: c.paths.Hosts(), LogPath: c.paths.Log(), Name: "/" + r.Name,
+		RestartCount: st.RestartCount, Driver: "overlay2", Platform: "linux", ExecIDs: nil,
+		HostConfig: inspectHost{
+			Binds: h.Binds, NetworkMode: h.NetworkMode, AutoRemove: h.AutoRemove,
+			CapAdd: h.CapAdd, CapDrop: h.CapDrop, Privileged: h.Privileged, ReadonlyRootfs: h.ReadOnly,
+			SecurityOpt: h.SecurityOpt, Memory: h.Memory, NanoCpus: h.NanoCpus,
+		},
+		Config: inspectConfig{
+			Hostname: cfg.Hostname, User: cfg.User, AttachStdin: cfg.AttachStdin, AttachStdout: cfg.AttachStdout,
+			AttachStderr: cfg.AttachStderr, Tty: cfg.Tty, OpenStdin: cfg.OpenStdin, StdinOnce: cfg.StdinOnce,
+			Env: cfg.Env, Cmd: cfg.Cmd, Image: r.Image, WorkingDir: cfg.WorkingDir, Labels: cfg.Labels,
+			StopSignal: cfg.StopSignal,
+		},
+		Mounts: []inspectMount{},
+	}
+	if out.HostConfig.NetworkMode == "" {
+		out.HostConfig.NetworkMode = "none"
+	}
+	if cfg.EntrypointSet {
+		out.Config.Entrypoint = cfg.Entrypoint
+	}
+	if cfg.StopTimeout >= 0 {
+		t := int(cfg.StopTimeout)
+		out.Config.StopTimeout = &t
+	}
+	if h.Init {
+		out.HostConfig.Init = &h.Init
+	}
+	if h.PidsLimit != 0 {
+		out.HostConfig.PidsLimit = &h.PidsLimit
+	}
+	pol, _ := parseRestartPolicy(h.RestartPolicy)
+	out.HostConfig.RestartPolicy = inspectRestart{Name: pol.name, MaximumRetryCount: pol.maxRetry}
+	if len(h.Tmpfs) > 0 {
+		out.HostConfig.Tmpfs = map[string]string{}
+	}
+	if mps, err := parseMounts(h); err == nil {
+		for _, mp := range mps {
+			m := inspectMount{Type: string(mp.Type), Source: mp.Source, Destination: mp.Destination, RW: !mp.ReadOnly, Propagation: mp.Propagation}
+			if mp.ReadOnly {
+				m.Mode = "ro"
+			}
+			if mp.Type == "tmpfs" {
+				out.HostConfig.Tmpfs[mp.Destination] = joinOpts(mp.TmpfsOptions)
+				continue
+			}
+			if mp.Type == "bind" && m.Propagation == "" {
+				m.Propagation = "rprivate"
+			}
+			out.Mounts = append(out.Mounts, m)
+		}
+	}
+	if sp, err := c.paths.ReadSpec(); err == nil {
+		out.Config.Env = sp.Process.Env
+		if out.Config.Hostname == "" {
+			out.Config.Hostname = sp.Hostname
+		}
+	}
+	if out.Config.Hostname == "" {
+		out.Config.Hostname = shortID(r.ID)
+	}
+	lowers, _ := s.images.Lowers(r.ChainID)
+	out.GraphDriver.Name = "overlay2"
+	out.GraphDriver.Data = map[string]string{
+		"LowerDir":  joinPaths(append([]string{c.paths.InitLayer()}, lowers...)),
+		"UpperDir":  c.paths.Upper(),
+		"WorkDir":   c.paths.Work(),
+		"MergedDir": c.paths.Rootfs(),
+	}
+	out.NetworkSettings = map[string]any{"Networks": map[string]any{}, "Ports": map[string]any{}, "SandboxKey": ""}
+	if st.Status == "running" || st.Status == "paused" {
+		out.NetworkSettings["SandboxKey"] = s.opts.State + "/netns/" + r.ID
+	}
+	return out
+}
+
+func joinOpts(o []string) string  { return strings.Join(o, ",") }
+func joinPaths(p []string) string { return strings.Join(p, ":") }

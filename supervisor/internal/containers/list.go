@@ -1,0 +1,178 @@
+package containers
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-project/berth/supervisor/api"
+	"github.com/berth-project/berth/supervisor/internal/images"
+	"github.com/berth-project/berth/supervisor/internal/metadata"
+)
+
+// List returns the running containers (all with req.All), newest first,
+// filtered as `docker ps -f` does.
+func (s *Service) List(ctx context.Context, req *api.ListContainersRequest) (*api.ListContainersResponse, error) {
+	f, err := s.parseFilters(req.GetFilters())
+	if err != nil {
+		return nil, err
+	}
+	all := req.GetAll() || len(f["status"]) > 0 || len(f["exited"]) > 0
+	resp := &api.ListContainersResponse{}
+	now := time.Now()
+	for _, c := range s.all() {
+		r := c.record()
+		if !all && r.State.Status != "running" && r.State.Status != "paused" && r.State.Status != "restarting" {
+			continue
+		}
+		if !f.match(c, &r) {
+			continue
+		}
+		resp.Containers = append(resp.Containers, summary(c, &r, now))
+	}
+	return resp, nil
+}
+
+func summary(c *container, r *metadata.Container, now time.Time) *api.ContainerSummary {
+	sum := &api.ContainerSummary{
+		Id: r.ID, Name: r.Name, Image: r.Image, ImageId: r.ImageID,
+		Command: strings.Join(append([]string{r.Path}, r.Args...), " "),
+		Created: r.Created.Unix(), State: r.State.Status, Status: statusText(r.State, now),
+		Labels: c.cfg.Labels, ExitCode: int32(r.State.ExitCode), RestartCount: int32(r.State.RestartCount),
+	}
+	if !r.State.StartedAt.IsZero() {
+		sum.StartedAt = r.State.StartedAt.UnixNano()
+	}
+	if !r.State.FinishedAt.IsZero() {
+		sum.FinishedAt = r.State.FinishedAt.UnixNano()
+	}
+	for _, m := range c.cfg.Host.Binds {
+		sum.Mounts = append(sum.Mounts, m)
+	}
+	sum.Ports = append(sum.Ports, c.cfg.Host.Publish...)
+	return sum
+}
+
+// statusText is Docker's STATUS column: "Up 2 minutes", "Exited (0) 5
+// seconds ago".
+func statusText(st metadata.ContainerState, now time.Time) string {
+	switch st.Status {
+	case "running":
+		return "Up " + humanDuration(now.Sub(st.StartedAt))
+	case "paused":
+		return "Up " + humanDuration(now.Sub(st.StartedAt)) + " (Paused)"
+	case "restarting":
+		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, humanDuration(now.Sub(st.FinishedAt)))
+	case "exited":
+		if st.FinishedAt.IsZero() {
+			return "Created"
+		}
+		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, humanDuration(now.Sub(st.FinishedAt)))
+	case "removing":
+		return "Removal In Progress"
+	case "dead":
+		return "Dead"
+	}
+	return "Created"
+}
+
+// humanDuration is Docker's rendering of a duration.
+func humanDuration(d time.Duration) string {
+	switch s := int(d.Seconds()); {
+	case s < 1:
+		return "Less than a second"
+	case s == 1:
+		return "1 second"
+	case s < 60:
+		return fmt.Sprintf("%d seconds", s)
+	}
+	switch m := int(d.Minutes()); {
+	case m == 1:
+		return "About a minute"
+	case m < 60:
+		return fmt.Sprintf("%d minutes", m)
+	}
+	switch h := int(d.Round(time.Hour).Hours()); {
+	case h == 1:
+		return "About an hour"
+	case h < 48:
+		return fmt.Sprintf("%d hours", h)
+	case h < 24*7*2:
+		return fmt.Sprintf("%d days", h/24)
+	case h < 24*30*2:
+		return fmt.Sprintf("%d weeks", h/24/7)
+	case h < 24*365*2:
+		return fmt.Sprintf("%d months", h/24/30)
+	default:
+		return fmt.Sprintf("%d years", h/24/365)
+	}
+}
+
+// filters are `ps -f` filters: key -> accepted values (any may match).
+type filters map[string][]string
+
+var filterKeys = map[string]bool{"id": true, "name": true, "status": true, "ancestor": true, "label": true, "exited": true}
+
+func (s *Service) parseFilters(in []string) (filters, error) {
+	f := filters{}
+	for _, kv := range in {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !filterKeys[k] {
+			return nil, fmt.Errorf("invalid filter '%s': %w", kv, ErrInvalidArgument)
+		}
+		switch k {
+		case "status":
+			switch v {
+			case "created", "restarting", "running", "removing", "paused", "exited", "dead":
+			default:
+				return nil, fmt.Errorf("invalid filter 'status=%s': %w", v, ErrInvalidArgument)
+			}
+		case "exited":
+			if _, err := strconv.Atoi(v); err != nil {
+				return nil, fmt.Errorf("invalid filter 'exited=%s': %w", v, ErrInvalidArgument)
+			}
+		case "ancestor":
+			// An image name resolves to its ID; an unknown one matches
+			// nothing (Docker's behaviour), not an error.
+			if img, err := s.images.ForContainer(v); err == nil {
+				v = img.ID
+			} else {
+				v = "unknown:" + v
+			}
+		}
+		f[k] = append(f[k], v)
+	}
+	return f, nil
+}
+
+func (f filters) match(c *container, r *metadata.Container) bool {
+	any := func(key string, ok func(v string) bool) bool {
+		vals := f[key]
+		if len(vals) == 0 {
+			return true
+		}
+		for _, v := range vals {
+			if ok(v) {
+				return true
+			}
+		}
+		return false
+	}
+	return any("id", func(v string) bool { return strings.HasPrefix(r.ID, v) }) &&
+		any("name", func(v string) bool { return strings.Contains(r.Name, strings.TrimPrefix(v, "/")) }) &&
+		any("status", func(v string) bool { return r.State.Status == v }) &&
+		any("exited", func(v string) bool {
+			n, _ := strconv.Atoi(v)
+			return r.State.Status == "exited" && r.State.ExitCode == n
+		}) &&
+		any("ancestor", func(v string) bool {
+			return r.ImageID == v || images.Familiar(r.Image) == images.Familiar(v)
+		}) &&
+		any("label", func(v string) bool {
+			k, val, hasVal := strings.Cut(v, "=")
+			have, ok := c.cfg.Labels[k]
+			return ok && (!hasVal || have == val)
+		})
+}

@@ -1,0 +1,521 @@
+package network
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/berth-project/berth/supervisor/internal/metadata"
+)
+
+// AttachRequest is the network side of `run`: --network, -p, --hostname,
+// --network-alias.
+type AttachRequest struct {
+	// Networks are names or IDs; none means the default bridge. host or
+	// none must come alone.
+	Networks []string
+	// Ports are published on the first network's address (ignored, as by
+	// Docker, for host and none).
+	Ports    []PortMapping
+	Hostname string
+	// Aliases are extra DNS names on each user-defined network.
+	Aliases []string
+}
+
+// Interface is one of a container's network interfaces.
+type Interface struct {
+	NetworkID   string
+	NetworkName string
+	Name        string       // eth0, eth1...
+	IP          netip.Prefix // address and subnet length
+	Gateway     netip.Addr
+	MAC         string
+	Aliases     []string
+}
+
+// Attachment is what the containers service puts in the container's
+// spec: the namespace to join and the files to bind-mount.
+type Attachment struct {
+	Mode string // bridge, host or none
+	// NetNSPath is the network namespace to join
+	// (specs.WithNamespacePath); "" for host mode (specs.WithHostNetwork).
+	NetNSPath string
+	// HostsFile and ResolvConf are files to bind-mount on /etc/hosts and
+	// /etc/resolv.conf.
+	HostsFile  string
+	ResolvConf string
+	Interfaces []Interface
+	// Ports are the published ports, random host ports filled in.
+	Ports []PortMapping
+}
+
+// containerIDRE keeps container IDs usable as file names.
+var containerIDRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+// Attach gives a container its network: a namespace at
+// STATE/netns/ID with one veth per network (addresses from IPAM, the
+// default route through the first network), its published ports, its
+// DNS names, and hosts and resolv.conf files. It fails with ErrConflict
+// if the container is already attached or a host port is taken; on any
+// failure nothing of it remains. Call it before the container's task is
+// created, and Detach once the task has exited.
+func (m *Manager) Attach(ctx context.Context, containerID, name string, req AttachRequest) (_ *Attachment, err error) {
+	if !containerIDRE.MatchString(containerID) {
+		return nil, errorf(ErrInvalidArgument, "attach %q: bad container ID", containerID)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	nets, eps, err := m.state()
+	if err != nil {
+		return nil, err
+	}
+	for _, ep := range eps {
+		if ep.ContainerID == containerID {
+			return nil, errorf(ErrConflict, "attach %s: the container is already attached", containerID)
+		}
+	}
+	refs := req.Networks
+	if len(refs) == 0 {
+		refs = []string{DefaultNetwork}
+	}
+	var targets []*metadata.Network
+	for _, ref := range refs {
+		n, err := findNetwork(nets, ref)
+		if err != nil {
+			return nil, fmt.Errorf("attach %s: %w", containerID, err)
+		}
+		if !slices.ContainsFunc(targets, func(t *metadata.Network) bool { return t.ID == n.ID }) {
+			targets = append(targets, n)
+		}
+	}
+	mode := DriverBridge
+	if d := targets[0].Driver; d == DriverHost || d == DriverNull {
+		mode = targets[0].Name
+	}
+	for _, t := range targets {
+		if (t.Driver != DriverBridge || mode != DriverBridge) && len(targets) > 1 {
+			return nil, errorf(ErrInvalidArgument, "attach %s: network %s cannot be combined with other networks", containerID, t.Name)
+		}
+	}
+
+	ep := &metadata.Endpoint{ContainerID: containerID, Name: name, Hostname: req.Hostname, Mode: mode, Created: time.Now().UTC()}
+	if mode != HostNetwork {
+		ep.NetNS = m.netnsPath(containerID)
+	}
+	for i, t := range targets {
+		if mode != DriverBridge {
+			break
+		}
+		var aliases []string
+		if t.Name != DefaultNetwork {
+			aliases = req.Aliases
+		}
+		ep.Networks = append(ep.Networks, metadata.EndpointNetwork{
+			NetworkID: t.ID, HostVeth: vethName(), Interface: fmt.Sprintf("eth%d", i), Aliases: aliases,
+		})
+	}
+	// The record, with its addresses, is written before anything is set
+	// up, so that a crash part way leaves something Restore can find.
+	if err := m.db.Update(func(tx *metadata.Tx) error {
+		for i := range ep.Networks {
+			if err := assignAddress(tx, &ep.Networks[i]); err != nil {
+				return err
+			}
+		}
+		return tx.PutEndpoint(ep)
+	}); err != nil {
+		return nil, fmt.Errorf("attach %s: %w", containerID, err)
+	}
+	defer func() {
+		if err != nil {
+			m.teardownLocked(ep)
+			m.syncLocked()
+			err = fmt.Errorf("attach %s: %w", containerID, err)
+		}
+	}()
+
+	if mode == DriverBridge && len(req.Ports) > 0 {
+		if err := m.reservePortsLocked(ep, req.Ports); err != nil {
+			return nil, err
+		}
+		if err := m.db.Update(func(tx *metadata.Tx) error { return tx.PutEndpoint(ep) }); err != nil {
+			return nil, err
+		}
+	}
+	if ep.NetNS != "" {
+		if err := createNetNS(ep.NetNS); err != nil {
+			return nil, err
+		}
+		if err := loopbackUp(ep.NetNS); err != nil {
+			return nil, err
+		}
+	}
+	for i := range ep.Networks {
+		if err := m.addInterfaceLocked(ep, &ep.Networks[i], i == 0); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.writeFilesLocked(ep); err != nil {
+		return nil, err
+	}
+	if err := m.syncLocked(); err != nil {
+		return nil, err
+	}
+	return m.attachment(ep)
+}
+
+// vethName is a fresh name for the host end of a veth pair.
+func vethName() string {
+	b := make([]byte, 5)
+	rand.Read(b)
+	return "vb" + hex.EncodeToString(b)
+}
+
+// assignAddress gives en a free address of its network, in the
+// transaction that records it: two attaches can never get the same
+// address, and the allocation persists with the endpoint.
+func assignAddress(tx *metadata.Tx, en *metadata.EndpointNetwork) error {
+	n, err := tx.Network(en.NetworkID)
+	if err != nil {
+		return err
+	}
+	subnet, err := netip.ParsePrefix(n.Subnet)
+	if err != nil {
+		return err
+	}
+	gw, _ := netip.ParseAddr(n.Gateway)
+	last, _ := netip.ParseAddr(n.LastIP)
+	eps, err := tx.Endpoints()
+	if err != nil {
+		return err
+	}
+	used := map[netip.Addr]bool{}
+	for _, ep := range eps {
+		for _, other := range ep.Networks {
+			if other.NetworkID == n.ID {
+				if a, err := netip.ParseAddr(other.IP); err == nil {
+					used[a] = true
+				}
+			}
+		}
+	}
+	a, err := allocate(subnet, gw, last, used)
+	if err != nil {
+		return fmt.Errorf("network %s: %w", n.Name, err)
+	}
+	en.IP, en.MAC = a.String(), macFor(a)
+	n.LastIP = a.String()
+	return tx.PutNetwork(n)
+}
+
+// addInterfaceLocked creates en's veth in the container's namespace.
+func (m *Manager) addInterfaceLocked(ep *metadata.Endpoint, en *metadata.EndpointNetwork, defaultRoute bool) error {
+	var n *metadata.Network
+	if err := m.db.View(func(tx *metadata.Tx) (err error) {
+		n, err = tx.Network(en.NetworkID)
+		return err
+	}); err != nil {
+		return err
+	}
+	gw, err := gatewayPrefix(n)
+	if err != nil {
+		return err
+	}
+	a, _ := netip.ParseAddr(en.IP)
+	c := vethConfig{
+		HostName: en.HostVeth, Bridge: n.Bridge, IfName: en.Interface,
+		Addr: netip.PrefixFrom(a, gw.Bits()), MAC: en.MAC,
+	}
+	if defaultRoute {
+		c.Gateway = gw.Addr()
+	}
+	return addVeth(ep.NetNS, c)
+}
+
+// reservePortsLocked takes the host ports of ep, filling in random ones.
+func (m *Manager) reservePortsLocked(ep *metadata.Endpoint, ports []PortMapping) error {
+	for _, p := range ports {
+		c, port, err := reservePort(p.Proto, p.HostIP, p.HostPort)
+		if err != nil {
+			return err
+		}
+		m.reserved[ep.ContainerID] = append(m.reserved[ep.ContainerID], c)
+		b := metadata.PortBinding{Proto: p.Proto, HostPort: port, ContainerPort: p.ContainerPort}
+		if p.HostIP.IsValid() {
+			b.HostIP = p.HostIP.String()
+		}
+		ep.Ports = append(ep.Ports, b)
+	}
+	return nil
+}
+
+// holdPortsLocked takes ep's recorded host ports again (berthd restart).
+// A port someone took meanwhile is logged; its DNAT rule still works.
+func (m *Manager) holdPortsLocked(ep *metadata.Endpoint) {
+	for _, p := range ep.Ports {
+		ip, _ := netip.ParseAddr(p.HostIP)
+		c, _, err := reservePort(p.Proto, ip, p.HostPort)
+		if err != nil {
+			m.cfg.Log.Warn("network: cannot hold published port", "container", ep.ContainerID, "err", err)
+			continue
+		}
+		m.reserved[ep.ContainerID] = append(m.reserved[ep.ContainerID], c)
+	}
+}
+
+// writeFilesLocked writes the container's hosts and resolv.conf.
+func (m *Manager) writeFilesLocked(ep *metadata.Endpoint) error {
+	dir := m.filesDir(ep.ContainerID)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var hosts, resolv []byte
+	var err error
+	switch ep.Mode {
+	case HostNetwork:
+		// The host's own files, copied: the container must not be able
+		// to change the host's through a bind mount.
+		if hosts, err = os.ReadFile(m.cfg.HostsFile); err != nil {
+			return err
+		}
+		if resolv, err = os.ReadFile(m.cfg.ResolvConf); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	case NoneNetwork:
+		hosts = hostsFile(ep.Hostname, nil)
+		resolv, _ = os.ReadFile(m.cfg.ResolvConf)
+	default:
+		var addrs []netip.Addr
+		for _, en := range ep.Networks {
+			if a, err := netip.ParseAddr(en.IP); err == nil {
+				addrs = append(addrs, a)
+			}
+		}
+		hosts = hostsFile(ep.Hostname, addrs)
+		var n *metadata.Network
+		if err := m.db.View(func(tx *metadata.Tx) (err error) {
+			n, err = tx.Network(ep.Networks[0].NetworkID)
+			return err
+		}); err != nil {
+			return err
+		}
+		gw, _ := netip.ParseAddr(n.Gateway)
+		resolv = resolvConf(gw, m.search, m.dnsOpts)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, "hosts"), hosts, 0o644); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, "resolv.conf"), resolv, 0o644)
+}
+
+// teardownLocked removes everything of ep from the kernel, the held
+// ports, its files and its record; missing pieces are no error. The
+// caller syncs the rules.
+func (m *Manager) teardownLocked(ep *metadata.Endpoint) error {
+	var errs []error
+	for _, en := range ep.Networks {
+		errs = append(errs, deleteLink(en.HostVeth))
+	}
+	for _, c := range m.reserved[ep.ContainerID] {
+		c.Close()
+	}
+	delete(m.reserved, ep.ContainerID)
+	if ep.NetNS != "" {
+		errs = append(errs, deleteNetNS(ep.NetNS))
+	}
+	errs = append(errs, os.RemoveAll(m.filesDir(ep.ContainerID)))
+	errs = append(errs, m.db.Update(func(tx *metadata.Tx) error { return tx.DeleteEndpoint(ep.ContainerID) }))
+	return errors.Join(errs...)
+}
+
+// Detach removes a container's network: its interfaces, addresses,
+// published ports, names, namespace and files. Detaching a container
+// that is not attached is no error.
+func (m *Manager) Detach(ctx context.Context, containerID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ep *metadata.Endpoint
+	err := m.db.View(func(tx *metadata.Tx) (err error) {
+		ep, err = tx.Endpoint(containerID)
+		return err
+	})
+	if errors.Is(err, metadata.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return errors.Join(m.teardownLocked(ep), m.syncLocked())
+}
+
+// Get returns a container's attachment, or ErrNotAttached.
+func (m *Manager) Get(ctx context.Context, containerID string) (*Attachment, error) {
+	var ep *metadata.Endpoint
+	err := m.db.View(func(tx *metadata.Tx) (err error) {
+		ep, err = tx.Endpoint(containerID)
+		return err
+	})
+	if errors.Is(err, metadata.ErrNotFound) {
+		return nil, errorf(ErrNotAttached, "container %s is not attached to a network", containerID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m.attachment(ep)
+}
+
+func (m *Manager) attachment(ep *metadata.Endpoint) (*Attachment, error) {
+	dir := m.filesDir(ep.ContainerID)
+	a := &Attachment{
+		Mode: ep.Mode, NetNSPath: ep.NetNS,
+		HostsFile: filepath.Join(dir, "hosts"), ResolvConf: filepath.Join(dir, "resolv.conf"),
+	}
+	nets, err := m.networks()
+	if err != nil {
+		return nil, err
+	}
+	for _, en := range ep.Networks {
+		n, err := findNetwork(nets, en.NetworkID)
+		if err != nil {
+			return nil, err
+		}
+		gw, _ := gatewayPrefix(n)
+		ip, _ := netip.ParseAddr(en.IP)
+		a.Interfaces = append(a.Interfaces, Interface{
+			NetworkID: n.ID, NetworkName: n.Name, Name: en.Interface, IP: netip.PrefixFrom(ip, gw.Bits()),
+			Gateway: gw.Addr(), MAC: en.MAC, Aliases: en.Aliases,
+		})
+	}
+	for _, p := range ep.Ports {
+		pm := PortMapping{Proto: p.Proto, HostPort: p.HostPort, ContainerPort: p.ContainerPort}
+		pm.HostIP, _ = netip.ParseAddr(p.HostIP)
+		a.Ports = append(a.Ports, pm)
+	}
+	return a, nil
+}
+
+// findEndpoint resolves an attached container by ID, name or unique ID
+// prefix.
+func findEndpoint(eps []metadata.Endpoint, ref string) (*metadata.Endpoint, error) {
+	for i := range eps {
+		if eps[i].ContainerID == ref || (eps[i].Name != "" && eps[i].Name == ref) {
+			return &eps[i], nil
+		}
+	}
+	var found *metadata.Endpoint
+	for i := range eps {
+		if ref != "" && strings.HasPrefix(eps[i].ContainerID, ref) {
+			if found != nil {
+				return nil, errorf(ErrInvalidArgument, "container %s: the prefix is ambiguous", ref)
+			}
+			found = &eps[i]
+		}
+	}
+	if found == nil {
+		return nil, errorf(ErrNotAttached, "container %s: no running container has that name or ID", ref)
+	}
+	return found, nil
+}
+
+// Connect adds a running container to one more bridge network (`network
+// connect`): a new interface ethN with an address there, and its names
+// on that network.
+func (m *Manager) Connect(ctx context.Context, network, container string, aliases []string) (err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	nets, eps, err := m.state()
+	if err != nil {
+		return err
+	}
+	n, err := findNetwork(nets, network)
+	if err != nil {
+		return err
+	}
+	ep, err := findEndpoint(eps, container)
+	if err != nil {
+		return err
+	}
+	if n.Driver != DriverBridge || ep.Mode != DriverBridge {
+		return errorf(ErrInvalidArgument, "connect %s to %s: host and none networks cannot be combined with others", displayName(ep), n.Name)
+	}
+	used := map[string]bool{}
+	for _, en := range ep.Networks {
+		if en.NetworkID == n.ID {
+			return errorf(ErrConflict, "endpoint with name %s already exists in network %s", displayName(ep), n.Name)
+		}
+		used[en.Interface] = true
+	}
+	en := metadata.EndpointNetwork{NetworkID: n.ID, HostVeth: vethName()}
+	if n.Name != DefaultNetwork {
+		en.Aliases = aliases
+	}
+	for i := 0; ; i++ {
+		if name := fmt.Sprintf("eth%d", i); !used[name] {
+			en.Interface = name
+			break
+		}
+	}
+	if err := m.db.Update(func(tx *metadata.Tx) error {
+		if err := assignAddress(tx, &en); err != nil {
+			return err
+		}
+		ep.Networks = append(ep.Networks, en)
+		return tx.PutEndpoint(ep)
+	}); err != nil {
+		return fmt.Errorf("connect %s to %s: %w", displayName(ep), n.Name, err)
+	}
+	if err := m.addInterfaceLocked(ep, &en, len(ep.Networks) == 1); err != nil {
+		m.db.Update(func(tx *metadata.Tx) error {
+			ep.Networks = ep.Networks[:len(ep.Networks)-1]
+			return tx.PutEndpoint(ep)
+		})
+		return fmt.Errorf("connect %s to %s: %w", displayName(ep), n.Name, err)
+	}
+	return m.syncLocked()
+}
+
+// Disconnect removes a container's interface on a network. With force,
+// a container that is not on the network is no error.
+func (m *Manager) Disconnect(ctx context.Context, network, container string, force bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	nets, eps, err := m.state()
+	if err != nil {
+		return err
+	}
+	n, err := findNetwork(nets, network)
+	if err != nil {
+		return err
+	}
+	ep, err := findEndpoint(eps, container)
+	if err != nil {
+		if force {
+			return nil
+		}
+		return err
+	}
+	i := slices.IndexFunc(ep.Networks, func(en metadata.EndpointNetwork) bool { return en.NetworkID == n.ID })
+	if i < 0 {
+		if force {
+			return nil
+		}
+		return errorf(ErrNotFound, "container %s is not connected to network %s", displayName(ep), n.Name)
+	}
+	if err := deleteLink(ep.Networks[i].HostVeth); err != nil {
+		return err
+	}
+	ep.Networks = slices.Delete(ep.Networks, i, i+1)
+	if err := m.db.Update(func(tx *metadata.Tx) error { return tx.PutEndpoint(ep) }); err != nil {
+		return err
+	}
+	return m.syncLocked()
+}
