@@ -109,7 +109,7 @@ func initContainer(cfg *initConfig, spec *specs.Spec, sock *os.File, enc *json.E
 		return fmt.Errorf("setsid: %w", err)
 	}
 	if cfg.ConsoleFd >= 0 {
-		if err := setupConsole(cfg.ConsoleFd); err != nil {
+		if err := setupConsole(cfg.ConsoleFd, spec.Process.ConsoleSize); err != nil {
 			return err
 		}
 	}
@@ -171,7 +171,7 @@ func initExec(cfg *initConfig, spec *specs.Spec, process *specs.Process, sock *o
 		}
 	}
 	if cfg.ConsoleFd >= 0 {
-		if err := setupConsole(cfg.ConsoleFd); err != nil {
+		if err := setupConsole(cfg.ConsoleFd, process.ConsoleSize); err != nil {
 			return err
 		}
 	}
@@ -186,11 +186,17 @@ func initExec(cfg *initConfig, spec *specs.Spec, process *specs.Process, sock *o
 
 // setupConsole creates the pty, sends its master over the console socket and
 // makes the slave our stdio and controlling terminal.
-func setupConsole(fd int) error {
+func setupConsole(fd int, size *specs.Box) error {
 	sock := os.NewFile(uintptr(fd), "console-socket")
 	master, slavePath, err := console.NewPty()
 	if err != nil {
 		return err
+	}
+	if size != nil {
+		ws := &unix.Winsize{Row: uint16(size.Height), Col: uint16(size.Width)}
+		if err := unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws); err != nil {
+			return fmt.Errorf("set pty size: %w", err)
+		}
 	}
 	if err := console.SendFd(sock, master); err != nil {
 		return err
