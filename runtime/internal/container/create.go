@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/runtime/internal/cgroups"
+	"github.com/berth-project/berth/runtime/internal/nsenter"
 )
 
 // CreateOpts are the inputs of `create` (and `run`).
@@ -93,6 +94,9 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if p := nsenter.HostMountNS(); p != "" && !hasNamespace(spec.Linux.Namespaces, specs.MountNamespace) {
+		join = append(join, nsJoin{typ: "mnt", path: p})
+	}
 	if spec.Process.Terminal && o.ConsoleSocket == "" && o.consoleConn == nil {
 		return nil, nil, nil, errors.New("process.terminal is true: a --console-socket is needed to receive the pty")
 	}
@@ -150,6 +154,7 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 		NoPivot:      o.NoPivot,
 		NoNewKeyring: o.NoNewKeyring,
 		NewUTS:       newFlags&unix.CLONE_NEWUTS != 0,
+		HostMounts:   !hasNamespace(spec.Linux.Namespaces, specs.MountNamespace),
 		PreserveFds:  o.PreserveFds,
 		ExtraEnv:     o.ExtraEnv,
 		FifoFd:       3 + len(extra),
@@ -309,11 +314,6 @@ func namespaces(list []specs.LinuxNamespace) ([]nsJoin, int, error) {
 		}
 		join = append(join, nsJoin{typ: f.name, path: ns.Path})
 	}
-	if !seen["mount"] {
-		// The rootfs is set up with mount calls; do them in a namespace of
-		// our own even if the config shares the host's.
-		flags |= unix.CLONE_NEWNS
-	}
 	return join, flags, nil
 }
 
@@ -394,4 +394,13 @@ func rootIDs(uids, gids []specs.LinuxIDMapping) (int, int) {
 		return 0
 	}
 	return host(uids), host(gids)
+}
+
+func hasNamespace(list []specs.LinuxNamespace, t specs.LinuxNamespaceType) bool {
+	for _, ns := range list {
+		if ns.Type == t {
+			return true
+		}
+	}
+	return false
 }

@@ -8,6 +8,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/runtime/internal/nsenter"
 )
 
 // ExecOpts are the inputs of `exec`.
@@ -60,6 +62,15 @@ func (c *Container) Exec(o ExecOpts) (pid int, err error) {
 		FifoFd:      -1,
 		ConsoleFd:   -1,
 	}
+	join := joinNamespaces(c.InitPid, spec)
+	if !hasNamespace(spec.Linux.Namespaces, specs.MountNamespace) {
+		// No mount namespace of its own: the container shares the host's,
+		// and its root is reached through its init.
+		cfg.Chroot = "/proc/" + strconv.Itoa(c.InitPid) + "/root"
+		if p := nsenter.HostMountNS(); p != "" {
+			join = append(join, nsJoin{typ: "mnt", path: p})
+		}
+	}
 	if p.Terminal {
 		console := o.consoleConn
 		if console == nil {
@@ -73,7 +84,7 @@ func (c *Container) Exec(o ExecOpts) (pid int, err error) {
 	}
 	ch, err := spawn(spawnOpts{
 		mode:   "exec",
-		join:   joinNamespaces(c.InitPid, spec),
+		join:   join,
 		stdin:  orStd(o.Stdin, os.Stdin),
 		stdout: orStd(o.Stdout, os.Stdout),
 		stderr: orStd(o.Stderr, os.Stderr),
@@ -110,23 +121,17 @@ func (c *Container) Exec(o ExecOpts) (pid int, err error) {
 }
 
 // joinNamespaces lists the init's namespaces to join: those the config
-// asked for (new or by path), and the mount namespace, which berth always
-// makes.
+// asked for (new or by path).
 func joinNamespaces(pid int, spec *specs.Spec) []nsJoin {
 	var join []nsJoin
 	proc := "/proc/" + strconv.Itoa(pid) + "/ns/"
-	seen := map[string]bool{}
 	// The user namespace first (nsenter handles the order anyway).
 	for _, ns := range spec.Linux.Namespaces {
 		f, ok := nsFlag[string(ns.Type)]
 		if !ok {
 			continue
 		}
-		seen[f.name] = true
 		join = append(join, nsJoin{typ: f.name, path: proc + f.name})
-	}
-	if !seen["mnt"] {
-		join = append(join, nsJoin{typ: "mnt", path: proc + "mnt"})
 	}
 	return join
 }

@@ -102,7 +102,21 @@ func initContainer(cfg *initConfig, spec *specs.Spec, sock *os.File, enc *json.E
 		}
 		return nil
 	}
-	if err := rootfs.Setup(spec, cfg.Rootfs, cfg.NoPivot, beforePivot); err != nil {
+	if cfg.HostMounts {
+		if err := beforePivot(); err != nil {
+			return err
+		}
+		// The rootfs has no /proc of its own here: keep the host's
+		// /proc/self/fd at hand for reopening the fifo and closing fds.
+		d, err := os.Open("/proc/self/fd")
+		if err != nil {
+			return err
+		}
+		procFdDir = d
+		if err := chroot(cfg.Rootfs); err != nil {
+			return err
+		}
+	} else if err := rootfs.Setup(spec, cfg.Rootfs, cfg.NoPivot, beforePivot); err != nil {
 		return err
 	}
 	if _, err := unix.Setsid(); err != nil {
@@ -120,8 +134,10 @@ func initContainer(cfg *initConfig, spec *specs.Spec, sock *os.File, enc *json.E
 			return fmt.Errorf("join session keyring: %w", err)
 		}
 	}
-	if err := rootfs.Finish(spec); err != nil {
-		return err
+	if !cfg.HostMounts {
+		if err := rootfs.Finish(spec); err != nil {
+			return err
+		}
 	}
 	if spec.Process.OOMScoreAdj != nil {
 		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*spec.Process.OOMScoreAdj)), 0); err != nil {
@@ -138,7 +154,7 @@ func initContainer(cfg *initConfig, spec *specs.Spec, sock *os.File, enc *json.E
 	sock.Close()
 	// Block until `start` opens the fifo for reading. The path is reached
 	// through our own fd: the state dir is not visible after pivot_root.
-	fifo, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(cfg.FifoFd), os.O_WRONLY|unix.O_CLOEXEC, 0)
+	fifo, err := openFdPath(cfg.FifoFd, os.O_WRONLY|unix.O_CLOEXEC)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "berth-runtime init: open exec fifo: %v\n", err)
 		os.Exit(1)
@@ -165,6 +181,16 @@ func initContainer(cfg *initConfig, spec *specs.Spec, sock *os.File, enc *json.E
 // joined by the constructor, including the mount namespace whose root is the
 // container's.
 func initExec(cfg *initConfig, spec *specs.Spec, process *specs.Process, sock *os.File) error {
+	if cfg.Chroot != "" {
+		d, err := os.Open("/proc/self/fd")
+		if err != nil {
+			return err
+		}
+		procFdDir = d
+		if err := chroot(cfg.Chroot); err != nil {
+			return err
+		}
+	}
 	if process.Terminal {
 		if _, err := unix.Setsid(); err != nil {
 			return fmt.Errorf("setsid: %w", err)
@@ -231,4 +257,32 @@ func hasUserNS(spec *specs.Spec) bool {
 		}
 	}
 	return false
+}
+
+// chroot makes dir our root and cwd (containers without a mount namespace).
+func chroot(dir string) error {
+	if err := unix.Chroot(dir); err != nil {
+		return fmt.Errorf("chroot %s: %w", dir, err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("chdir /: %w", err)
+	}
+	return nil
+}
+
+// procFdDir is the host's /proc/self/fd, for containers whose rootfs has
+// no /proc mounted (no mount namespace); nil otherwise.
+var procFdDir *os.File
+
+// openFdPath reopens our own fd through its /proc/self/fd magic link.
+func openFdPath(fd, flags int) (*os.File, error) {
+	name := strconv.Itoa(fd)
+	if procFdDir == nil {
+		return os.OpenFile("/proc/self/fd/"+name, flags, 0)
+	}
+	nfd, err := unix.Openat(int(procFdDir.Fd()), name, flags, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: "/proc/self/fd/" + name, Err: err}
+	}
+	return os.NewFile(uintptr(nfd), name), nil
 }

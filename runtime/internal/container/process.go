@@ -212,12 +212,17 @@ var rlimitNames = map[string]int{
 // closeExtraFds marks every fd from first up close-on-exec, so no runtime
 // or host fd reaches the container process (CVE-2024-21626).
 func closeExtraFds(first int) error {
-	d, err := os.Open("/proc/self/fd")
-	if err != nil {
+	d := procFdDir
+	if d == nil {
+		var err error
+		if d, err = os.Open("/proc/self/fd"); err != nil {
+			return fmt.Errorf("list fds: %w", err)
+		}
+		defer d.Close()
+	} else if _, err := d.Seek(0, 0); err != nil {
 		return fmt.Errorf("list fds: %w", err)
 	}
 	names, err := d.Readdirnames(-1)
-	d.Close()
 	if err != nil {
 		return fmt.Errorf("list fds: %w", err)
 	}

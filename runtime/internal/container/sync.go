@@ -42,19 +42,25 @@ type message struct {
 
 // initConfig tells the child what to do once it is in its namespaces.
 type initConfig struct {
-	Exec         bool            `json:"exec,omitempty"` // an exec'd process, not a container init
-	ID           string          `json:"id"`
-	Spec         json.RawMessage `json:"spec"`              // config.json, decoded by the child only
-	Process      json.RawMessage `json:"process,omitempty"` // exec: the process to run; init: spec's
-	Rootfs       string          `json:"rootfs,omitempty"`
-	Bundle       string          `json:"bundle,omitempty"`
-	Pid          int             `json:"pid"`                    // our pid as the host sees it, for hook states
-	ParentHooks  bool            `json:"parent_hooks,omitempty"` // send msgHooks before pivot_root
-	NoPivot      bool            `json:"no_pivot,omitempty"`
-	NoNewKeyring bool            `json:"no_new_keyring,omitempty"`
-	NewUTS       bool            `json:"new_uts,omitempty"`
-	FifoFd       int             `json:"fifo_fd"`    // -1 for exec
-	ConsoleFd    int             `json:"console_fd"` // -1 without a terminal
-	PreserveFds  int             `json:"preserve_fds"`
-	ExtraEnv     []string        `json:"extra_env,omitempty"`
+	Exec        bool            `json:"exec,omitempty"` // an exec'd process, not a container init
+	ID          string          `json:"id"`
+	Spec        json.RawMessage `json:"spec"`              // config.json, decoded by the child only
+	Process     json.RawMessage `json:"process,omitempty"` // exec: the process to run; init: spec's
+	Rootfs      string          `json:"rootfs,omitempty"`
+	Bundle      string          `json:"bundle,omitempty"`
+	Pid         int             `json:"pid"`                    // our pid as the host sees it, for hook states
+	ParentHooks bool            `json:"parent_hooks,omitempty"` // send msgHooks before pivot_root
+	NoPivot     bool            `json:"no_pivot,omitempty"`
+	// HostMounts: the config has no mount namespace, so the container shares
+	// the runtime's, as the spec asks. Its mounts are then not made (they
+	// would land on the host, which is what runc does); the process is only
+	// chrooted into the rootfs.
+	HostMounts   bool     `json:"host_mounts,omitempty"`
+	Chroot       string   `json:"chroot,omitempty"` // exec: the root to chroot to`
+	NoNewKeyring bool     `json:"no_new_keyring,omitempty"`
+	NewUTS       bool     `json:"new_uts,omitempty"`
+	FifoFd       int      `json:"fifo_fd"`    // -1 for exec
+	ConsoleFd    int      `json:"console_fd"` // -1 without a terminal
+	PreserveFds  int      `json:"preserve_fds"`
+	ExtraEnv     []string `json:"extra_env,omitempty"`
 }

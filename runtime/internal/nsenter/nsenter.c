@@ -112,6 +112,8 @@ static const char *subcommand(int argc, char **argv)
 
 /* Read by Go through Self(): Go does not see setenv from a constructor. */
 char berth_self[4096];
+/* Our original mount namespace, for containers that share it (Go: HostMountNS). */
+int berth_hostns = -1;
 
 static void protect_self(int argc, char **argv)
 {
@@ -125,8 +127,12 @@ static void protect_self(int argc, char **argv)
 	self[n] = '\0';
 	if (strstr(self, " (deleted)") != NULL)
 		return;
-	if (unshare(CLONE_NEWNS) < 0)
+	berth_hostns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (unshare(CLONE_NEWNS) < 0) {
+		close(berth_hostns);
+		berth_hostns = -1;
 		return; /* not root: nothing to protect with mounts */
+	}
 	if (mount("", "/", NULL, MS_SLAVE | MS_REC, NULL) < 0 ||
 	    mount(self, self, NULL, MS_BIND, NULL) < 0 ||
 	    mount("", self, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
