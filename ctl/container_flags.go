@@ -19,7 +19,7 @@ type containerOptions struct {
 	name, workdir, user, entrypoint, hostname        string
 	interactive, tty, rm, readOnly, privileged, init bool
 	env, envFile, labels, volumes, mounts, tmpfs     []string
-	capAdd, capDrop, securityOpt, publish            []string
+	capAdd, capDrop, securityOpt, publish, aliases   []string
 	memory, cpus, restart, network, stopSignal       string
 	pidsLimit                                        int64
 	stopTimeout                                      int
@@ -52,7 +52,8 @@ func (o *containerOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.mounts, "mount", nil, "attach a filesystem mount to the container")
 	fs.StringArrayVar(&o.tmpfs, "tmpfs", nil, "mount a tmpfs directory")
 	fs.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a container's port(s) to the host")
-	fs.StringVar(&o.network, "network", "", "connect a container to a network (none, host)")
+	fs.StringVar(&o.network, "network", "", "connect a container to a network (bridge, host, none or a network's name)")
+	fs.StringArrayVar(&o.aliases, "network-alias", nil, "add a network-scoped alias for the container")
 	fs.StringVar(&o.network, "net", "", "connect a container to a network")
 	fs.MarkHidden("net")
 	fs.StringVar(&o.stopSignal, "stop-signal", "", "signal to stop the container")
@@ -69,6 +70,7 @@ func (o *containerOptions) config(fs *pflag.FlagSet, image string, cmd []string)
 		Binds: o.volumes, Mounts: o.mounts, Tmpfs: o.tmpfs, PidsLimit: o.pidsLimit,
 		ReadOnly: o.readOnly, CapAdd: o.capAdd, CapDrop: o.capDrop, SecurityOpt: o.securityOpt,
 		Privileged: o.privileged, Init: o.init, AutoRemove: o.rm, NetworkMode: o.network, Publish: o.publish,
+		NetworkAliases: o.aliases,
 	}
 	cfg := &api.ContainerConfig{
 		Image: image, Cmd: cmd, WorkingDir: o.workdir, User: o.user, Hostname: o.hostname,

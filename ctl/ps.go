@@ -78,7 +78,7 @@ func (r psRow) Status() string     { return r.c.Status }
 func (r psRow) Size() string       { return "0B" }
 func (r psRow) Names() string      { return r.c.Name }
 func (r psRow) Mounts() string     { return strings.Join(r.c.Mounts, ",") }
-func (r psRow) Networks() string   { return "none" }
+func (r psRow) Networks() string   { return strings.Join(r.c.Networks, ",") }
 func (r psRow) Labels() string {
 	var l []string
 	for k, v := range r.c.Labels {

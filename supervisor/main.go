@@ -169,13 +169,18 @@ func run(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	ctrs, err := newContainers(ctx, cfg, db, img, log)
+	ctrs, err := newContainers(ctx, cfg, db, img, netw, log)
 	if err != nil {
 		return err
 	}
 	server.RegisterContainers(srv, ctrs)
 	// Containers keep running while berthd is down; take them back
-	// (their exits included) before serving requests about them.
+	// (their exits included) before serving requests about them. Their
+	// networks come first: bridges and rules must exist before a
+	// restart policy starts a container again.
+	if err := netw.restore(ctx, ctrs.WasRunning); err != nil {
+		return err
+	}
 	ctrs.Restore(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ctx, l) }()
@@ -199,10 +204,11 @@ func run(args []string) error {
 	return nil
 }
 
-// newContainers sets up the container side. The shim and the runtime are
+// newContainers sets up the container side, with netw's networks and
+// volumes. The shim and the runtime are
 // looked for next to berthd's binary first, then in PATH; so is the
 // static init that --init mounts (Docker's docker-init, or tini-static).
-func newContainers(ctx context.Context, cfg config.Config, db *metadata.DB, img *images.Service, log *slog.Logger) (*containers.Service, error) {
+func newContainers(ctx context.Context, cfg config.Config, db *metadata.DB, img *images.Service, netw *networking, log *slog.Logger) (*containers.Service, error) {
 	shim, err := findBinary("containerd-shim-berth-v2")
 	if err != nil {
 		return nil, err
@@ -215,6 +221,7 @@ func newContainers(ctx context.Context, cfg config.Config, db *metadata.DB, img 
 	return containers.New(ctx, db, img, containers.Options{
 		Root: cfg.Root, State: cfg.State, Address: cfg.Address,
 		ShimBinary: shim, RuntimeBinary: rt, InitBinary: initBin, Log: log,
+		Network: netw.attacher(), Volumes: netw.resolver(),
 	})
 }
 

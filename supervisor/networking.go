@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/containerd/ttrpc"
+	rspec "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/berth-project/berth/supervisor/internal/config"
 	"github.com/berth-project/berth/supervisor/internal/containers"
@@ -26,9 +27,9 @@ type networking struct {
 	nets *network.Manager
 }
 
-// newNetworking opens the volume and network managers, brings the
-// kernel's network state back in line with meta.db (bridges, rules, DNS,
-// the namespaces of running containers) and registers both API services.
+// newNetworking opens the volume and network managers and registers
+// both API services. The kernel's network state is taken back by
+// restore, once the containers are known.
 func newNetworking(cfg config.Config, db *metadata.DB, srv *ttrpc.Server, log *slog.Logger) (*networking, error) {
 	vols, err := volume.New(db, filepath.Join(cfg.Root, "volumes"))
 	if err != nil {
@@ -41,15 +42,21 @@ func newNetworking(cfg config.Config, db *metadata.DB, srv *ttrpc.Server, log *s
 	if err != nil {
 		return nil, err
 	}
-	// Every endpoint whose namespace survived is kept; the containers
-	// service detaches those whose container stopped meanwhile.
-	if err := nets.Restore(context.Background(), nil); err != nil {
-		nets.Close()
-		return nil, fmt.Errorf("restore networks: %w", err)
-	}
 	server.RegisterVolumes(srv, vols)
 	server.RegisterNetworks(srv, nets)
 	return &networking{vols: vols, nets: nets}, nil
+}
+
+// restore brings the kernel's network state back in line with meta.db
+// (bridges, rules, DNS) and keeps the endpoints of the containers that
+// were running (wasRunning); the containers service's Restore then
+// detaches those that stopped while berthd was down. Endpoints of
+// containers that are gone are torn down.
+func (n *networking) restore(ctx context.Context, wasRunning func(id string) bool) error {
+	if err := n.nets.Restore(ctx, wasRunning); err != nil {
+		return fmt.Errorf("restore networks: %w", err)
+	}
+	return nil
 }
 
 // networkNames are the nftables table and default bridge of the berthd
@@ -79,6 +86,26 @@ func (n *networking) attacher() containers.NetworkAttacher { return networkAttac
 
 type networkAttacher struct{ m *network.Manager }
 
+// Validate implements containers.NetworkAttacher: the ports parse, the
+// network exists, aliases are on a user-defined network.
+func (a networkAttacher) Validate(req containers.NetworkRequest) (string, error) {
+	if _, err := network.ParsePorts(req.Publish); err != nil {
+		return "", containerError(err)
+	}
+	mode := req.Mode
+	if mode == "" || mode == "default" {
+		mode = network.DefaultNetwork
+	}
+	n, err := a.m.Inspect(context.Background(), mode)
+	if err != nil {
+		return "", containerError(err)
+	}
+	if len(req.Aliases) > 0 && (n.Name == network.DefaultNetwork || n.Driver != network.DriverBridge) {
+		return "", fmt.Errorf("network-scoped aliases are only supported for user-defined networks: %w", containers.ErrInvalidArgument)
+	}
+	return mode, nil
+}
+
 // Attach implements containers.NetworkAttacher.
 func (a networkAttacher) Attach(ctx context.Context, req containers.NetworkRequest) (*containers.NetworkAttachment, error) {
 	ports, err := network.ParsePorts(req.Publish)
@@ -89,11 +116,13 @@ func (a networkAttacher) Attach(ctx context.Context, req containers.NetworkReque
 	if req.Mode != "" && req.Mode != "default" {
 		nets = []string{req.Mode}
 	}
-	att, err := a.m.Attach(ctx, req.ContainerID, req.Name, network.AttachRequest{Networks: nets, Ports: ports, Hostname: req.Hostname})
+	att, err := a.m.Attach(ctx, req.ContainerID, req.Name, network.AttachRequest{
+		Networks: nets, Ports: ports, Hostname: req.Hostname, Aliases: req.Aliases,
+	})
 	if err != nil {
 		return nil, containerError(err)
 	}
-	out := &containers.NetworkAttachment{NetNS: att.NetNSPath, HostNetwork: att.Mode == network.HostNetwork}
+	out := toAttachment(att)
 	if out.Hosts, err = os.ReadFile(att.HostsFile); err == nil {
 		out.ResolvConf, err = os.ReadFile(att.ResolvConf)
 	}
@@ -101,10 +130,40 @@ func (a networkAttacher) Attach(ctx context.Context, req containers.NetworkReque
 		a.m.Detach(ctx, req.ContainerID)
 		return nil, err
 	}
-	if len(att.Interfaces) > 0 {
-		out.IPAddress = att.Interfaces[0].IP.Addr().String()
-	}
 	return out, nil
+}
+
+// Get implements containers.NetworkAttacher.
+func (a networkAttacher) Get(ctx context.Context, containerID string) (*containers.NetworkAttachment, error) {
+	att, err := a.m.Get(ctx, containerID)
+	if errors.Is(err, network.ErrNotAttached) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toAttachment(att), nil
+}
+
+func toAttachment(att *network.Attachment) *containers.NetworkAttachment {
+	out := &containers.NetworkAttachment{Mode: att.Mode, NetNS: att.NetNSPath, HostNetwork: att.Mode == network.HostNetwork}
+	for _, in := range att.Interfaces {
+		out.Interfaces = append(out.Interfaces, containers.NetworkInterface{
+			Network: in.NetworkName, NetworkID: in.NetworkID, IP: in.IP.Addr().String(), PrefixLen: in.IP.Bits(),
+			Gateway: in.Gateway.String(), MAC: in.MAC, Aliases: in.Aliases,
+		})
+	}
+	if len(out.Interfaces) > 0 {
+		out.IPAddress = out.Interfaces[0].IP
+	}
+	for _, p := range att.Ports {
+		b := containers.PortBinding{Proto: p.Proto, HostPort: p.HostPort, ContainerPort: p.ContainerPort}
+		if p.HostIP.IsValid() {
+			b.HostIP = p.HostIP.String()
+		}
+		out.Ports = append(out.Ports, b)
+	}
+	return out
 }
 
 // Detach implements containers.NetworkAttacher.
@@ -118,15 +177,50 @@ func (a networkAttacher) Release(ctx context.Context, containerID string) error 
 }
 
 // containerError gives a network error the containers service's
-// category, so that its API edge maps it.
+// category, so that its API edge maps it (and trims the category from
+// the end of the message).
 func containerError(err error) error {
 	switch {
 	case errors.Is(err, network.ErrNotFound):
-		return fmt.Errorf("%w: %w", containers.ErrNotFound, err)
+		return fmt.Errorf("%w: %w", err, containers.ErrNotFound)
 	case errors.Is(err, network.ErrInvalidArgument):
-		return fmt.Errorf("%w: %w", containers.ErrInvalidArgument, err)
-	case errors.Is(err, network.ErrConflict):
-		return fmt.Errorf("%w: %w", containers.ErrConflict, err)
+		return fmt.Errorf("%w: %w", err, containers.ErrInvalidArgument)
+	case errors.Is(err, network.ErrConflict), errors.Is(err, network.ErrInUse):
+		return fmt.Errorf("%w: %w", err, containers.ErrConflict)
+	}
+	return err
+}
+
+// resolver adapts the volume manager to the containers service.
+func (n *networking) resolver() containers.VolumeResolver { return volumeResolver{n.vols} }
+
+type volumeResolver struct{ m *volume.Manager }
+
+// Resolve implements containers.VolumeResolver.
+func (v volumeResolver) Resolve(ctx context.Context, containerID string, req containers.VolumeRequest) ([]rspec.Mount, error) {
+	mounts, err := v.m.Resolve(ctx, containerID, volume.MountRequest{
+		Binds: req.Binds, Mounts: req.Mounts, Tmpfs: req.Tmpfs,
+		ImageVolumes: req.ImageVolumes, ImageRootfs: req.Rootfs,
+	})
+	return mounts, volumeError(err)
+}
+
+// Release implements containers.VolumeResolver.
+func (v volumeResolver) Release(ctx context.Context, containerID string, removeAnonymous bool) error {
+	return volumeError(v.m.Release(ctx, containerID, removeAnonymous))
+}
+
+// volumeError gives a volume error the containers service's category.
+func volumeError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, volume.ErrNotFound):
+		return fmt.Errorf("%w: %w", err, containers.ErrNotFound)
+	case errors.Is(err, volume.ErrInvalidArgument):
+		return fmt.Errorf("%w: %w", err, containers.ErrInvalidArgument)
+	case errors.Is(err, volume.ErrInUse):
+		return fmt.Errorf("%w: %w", err, containers.ErrConflict)
 	}
 	return err
 }

@@ -35,6 +35,8 @@ func TestBadInput(t *testing.T) {
 		{"memory too small", []string{"run", "--memory", "1k", "busybox", "true"}, 125, "the minimum is 6MB"},
 		{"bad cpus", []string{"run", "--cpus", "many", "busybox", "true"}, 125, "invalid cpus"},
 		{"bad publish", []string{"run", "-p", "99999:80", "busybox", "true"}, 125, "invalid publish value"},
+		{"unknown network", []string{"run", "--network", "nosuchnet", "busybox", "true"}, 125, "network nosuchnet not found"},
+		{"alias on the default network", []string{"run", "--network-alias", "x", "busybox", "true"}, 125, "only supported for user-defined networks"},
 		{"bad restart", []string{"run", "--restart", "sometimes", "busybox", "true"}, 125, "invalid restart policy"},
 		{"bad cap", []string{"run", "--cap-add", "NOT_A_CAP", "busybox", "true"}, 125, "NOT_A_CAP"},
 		{"bad security opt", []string{"run", "--security-opt", "seccomp=/nonexistent.json", "busybox", "true"}, 125, "nonexistent.json"},

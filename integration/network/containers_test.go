@@ -11,20 +11,16 @@ import (
 )
 
 // containerEnv starts berthd with the busybox image and a user-defined
-// network, and skips when berthd's containers are not connected to the
-// network manager yet.
+// network. At the end it removes every container and the network, stops
+// berthd and checks that nothing is left in the kernel.
 func containerEnv(t *testing.T) (*daemon, string) {
 	t.Helper()
 	requireEnv(t)
 	d := startBerthd(t, "", "")
 	img := d.importBusybox(t)
 	d.ok(t, "network", "create", "appnet")
-	if _, e, err := d.berth(t, "run", "--rm", "--network", "appnet", img, "true"); err != nil {
-		if strings.Contains(e, "not found") || strings.Contains(e, "not supported") {
-			t.Skipf("berthd's containers do not use the network manager yet: %s", e)
-		}
-		t.Fatalf("run --network appnet: %v\n%s", err, e)
-	}
+	d.ok(t, "run", "--rm", "--network", "appnet", img, "true")
+	bridges := []string{d.bridge(t, "bridge"), d.bridge(t, "appnet")}
 	t.Cleanup(func() {
 		table := d.table(t)
 		ids, _, _ := d.berth(t, "ps", "-aq")
@@ -33,7 +29,7 @@ func containerEnv(t *testing.T) (*daemon, string) {
 		}
 		d.berth(t, "network", "rm", "appnet")
 		d.stop()
-		if left := leftovers(d, table, nil); len(left) > 0 {
+		if left := leftovers(d, table, bridges); len(left) > 0 {
 			t.Errorf("left after the containers and berthd stopped: %v", left)
 		}
 	})
@@ -68,6 +64,25 @@ func TestContainersReachEachOtherByName(t *testing.T) {
 	}
 	if e := d.fails(t, "network", "rm", "appnet"); !strings.Contains(e, "active endpoints") {
 		t.Errorf("network rm in use: %q", e)
+	}
+	// A network alias resolves too; inspect and ps show the network.
+	d.ok(t, "run", "-d", "--name", "aliased", "--network", "appnet", "--network-alias", "db", "-e", "MSG=by alias", img, "sh", "-c", serveWWW)
+	waitHTTP(t, d, "appnet", "db")
+	if out := d.ok(t, "run", "--rm", "--network", "appnet", "-e", "NAME=db", img, "sh", "-c", resolveAndFetch); out != "by alias\n" {
+		t.Errorf("client of the alias got %q", out)
+	}
+	ip := strings.TrimSpace(d.ok(t, "inspect", "-f", "{{.NetworkSettings.Networks.appnet.IPAddress}}", "web"))
+	if out := d.ok(t, "run", "--rm", "--network", "appnet", img, "sh", "-c", "nslookup web | awk '/^Address/ && $2 !~ /:53$/ {print $2}'"); strings.TrimSpace(out) != ip || ip == "" {
+		t.Errorf("web resolves to %q, inspect says %q", out, ip)
+	}
+	if ps := d.ok(t, "ps", "--format", "{{.Names}} {{.Networks}}", "-f", "name=web"); ps != "web appnet\n" {
+		t.Errorf("ps networks: %q", ps)
+	}
+	// Another network cannot reach web by address either (isolation).
+	// (wget runs under sh: as the container's PID 1 it would ignore the
+	// SIGTERM of timeout.)
+	if out, _, err := d.berth(t, "run", "--rm", "--network", "othernet", img, "sh", "-c", "timeout 3 wget -q -O - http://"+ip+"/ || exit 1"); err == nil {
+		t.Errorf("othernet reached web at %s: %q", ip, out)
 	}
 }
 
@@ -106,6 +121,47 @@ func TestPublishedPortFromLoopback(t *testing.T) {
 	if got := get(url); got != "published\n" {
 		t.Errorf("after the refused publish: %q", got)
 	}
+	// The refused start left nothing half-configured: one namespace, one
+	// veth, one bundle, those of pub; pub2 stays created, as in Docker.
+	bridges := []string{d.bridge(t, "bridge")}
+	if netns, veths, _, bundles := d.netState(t, bridges); netns != 1 || veths != 1 || bundles != 1 {
+		t.Errorf("after the refused publish: %d netns, %d veths, %d bundles; want 1 each", netns, veths, bundles)
+	}
+	if st := strings.TrimSpace(d.ok(t, "inspect", "-f", "{{.State.Status}}", "pub2")); st != "created" {
+		t.Errorf("pub2 is %s, want created", st)
+	}
+	d.ok(t, "rm", "pub2")
+	// port, ps and inspect show the mapping.
+	want := fmt.Sprintf("127.0.0.1:%d", hp)
+	if out := d.ok(t, "port", "pub"); out != "80/tcp -> "+want+"\n" {
+		t.Errorf("port pub = %q", out)
+	}
+	if out := d.ok(t, "port", "pub", "80"); out != want+"\n" {
+		t.Errorf("port pub 80 = %q", out)
+	}
+	if e := d.fails(t, "port", "pub", "81/udp"); !strings.Contains(e, "No public port '81/udp'") {
+		t.Errorf("port pub 81/udp: %q", e)
+	}
+	if ps := d.ok(t, "ps", "--format", "{{.Names}} {{.Ports}}"); ps != "pub "+want+"->80/tcp\n" {
+		t.Errorf("ps ports: %q", ps)
+	}
+	if got := d.ok(t, "inspect", "-f", `{{range $p, $b := .NetworkSettings.Ports}}{{$p}}={{(index $b 0).HostPort}}{{end}}`, "pub"); got != fmt.Sprintf("80/tcp=%d\n", hp) {
+		t.Errorf("inspect Ports: %q", got)
+	}
+	// -p without a host port takes a free one.
+	d.ok(t, "run", "-d", "--name", "random", "-p", "127.0.0.1::80", "-e", "MSG=random", img, "sh", "-c", serveWWW)
+	rp := strings.TrimSpace(d.ok(t, "port", "random", "80/tcp"))
+	if !strings.HasPrefix(rp, "127.0.0.1:") || strings.HasSuffix(rp, ":0") {
+		t.Fatalf("port random 80 = %q", rp)
+	}
+	for i := 0; i < 50 && get("http://"+rp+"/") == ""; i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := get("http://" + rp + "/"); got != "random\n" {
+		t.Errorf("GET %s = %q", rp, got)
+	}
+	d.ok(t, "rm", "-f", "random")
+
 	d.ok(t, "rm", "-f", "pub")
 	if got := get(url); got != "" {
 		t.Errorf("after rm, %s still answers %q", url, got)
@@ -113,6 +169,9 @@ func TestPublishedPortFromLoopback(t *testing.T) {
 	rules, _ := exec.Command("nft", "list", "table", "ip", d.table(t)).Output()
 	if strings.Contains(string(rules), fmt.Sprint(hp)) {
 		t.Errorf("rules still mention %d after rm:\n%s", hp, rules)
+	}
+	if netns, veths, _, bundles := d.netState(t, bridges); netns+veths+bundles != 0 {
+		t.Errorf("after rm: %d netns, %d veths, %d bundles", netns, veths, bundles)
 	}
 }
 
@@ -152,4 +211,107 @@ func TestNamedVolumeOutlivesContainer(t *testing.T) {
 		t.Errorf("missing bind source: %q", e)
 	}
 	d.ok(t, "volume", "rm", "shared", "fresh")
+
+	// An image VOLUME gets an anonymous volume filled from the image,
+	// the same one at every start; rm -v removes it.
+	d.ok(t, "create", "--name", "base", img, "true")
+	d.ok(t, "commit", "-c", "VOLUME /data", "base", "busybox-vol:test")
+	d.ok(t, "rm", "base")
+	if out := d.ok(t, "run", "--name", "anon", "busybox-vol:test", "sh", "-c", "cat /data/from-image; echo again >> /data/from-image"); out != "image content\n" {
+		t.Errorf("image volume: %q", out)
+	}
+	vols := strings.Fields(d.ok(t, "volume", "ls", "-q"))
+	if len(vols) != 1 || len(vols[0]) != 64 {
+		t.Fatalf("volumes after run of an image with a VOLUME: %q", vols)
+	}
+	if out := d.ok(t, "start", "-a", "anon"); out != "image content\nagain\n" {
+		t.Errorf("second start sees %q, want the first start's data", out)
+	}
+	if n := len(strings.Fields(d.ok(t, "volume", "ls", "-q"))); n != 1 {
+		t.Errorf("%d volumes after the second start, want 1", n)
+	}
+	if got := d.ok(t, "inspect", "-f", "{{range .Mounts}}{{.Type}} {{.Name}} {{.Destination}}{{end}}", "anon"); got != "volume "+vols[0]+" /data\n" {
+		t.Errorf("inspect Mounts: %q", got)
+	}
+	if e := d.fails(t, "volume", "rm", vols[0]); !strings.Contains(e, "in use") {
+		t.Errorf("volume rm of the anonymous volume: %q", e)
+	}
+	d.ok(t, "rm", "-v", "anon")
+	if ls := d.ok(t, "volume", "ls", "-q"); ls != "" {
+		t.Errorf("rm -v left volumes: %q", ls)
+	}
+	// Without -v the anonymous volume stays, for volume prune.
+	d.ok(t, "run", "--name", "anon2", "busybox-vol:test", "true")
+	d.ok(t, "rm", "anon2")
+	if n := len(strings.Fields(d.ok(t, "volume", "ls", "-q"))); n != 1 {
+		t.Errorf("rm without -v: %d volumes, want 1", n)
+	}
+	d.ok(t, "volume", "prune", "-f")
+}
+
+// TestBerthdRestartKeepsNetworks: containers keep their addresses, names
+// and published ports across a berthd stop and a crash; one that exits
+// while berthd is down loses its network when berthd comes back; after
+// rm and stop nothing is left.
+func TestBerthdRestartKeepsNetworks(t *testing.T) {
+	requireEnv(t)
+	d := startBerthd(t, "", "")
+	img := d.importBusybox(t)
+	table := d.table(t)
+	d.ok(t, "network", "create", "appnet")
+	bridges := []string{d.bridge(t, "bridge"), d.bridge(t, "appnet")}
+	hp, shortHP := freePort(t), freePort(t)
+	url := fmt.Sprintf("http://127.0.0.1:%d/", hp)
+	d.ok(t, "run", "-d", "--name", "web", "--network", "appnet", "-e", "MSG=named", img, "sh", "-c", serveWWW)
+	d.ok(t, "run", "-d", "--name", "pub", "-p", fmt.Sprintf("127.0.0.1:%d:80", hp), "-e", "MSG=kept", img, "sh", "-c", serveWWW)
+	waitHTTP(t, d, "appnet", "web")
+	ip := d.ok(t, "inspect", "-f", "{{.NetworkSettings.IPAddress}}", "pub")
+
+	check := func(d *daemon, when string) {
+		t.Helper()
+		var body string
+		for i := 0; i < 30; i++ {
+			if body = get(url); body != "" {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if body != "kept\n" {
+			t.Errorf("%s: GET %s = %q", when, url, body)
+		}
+		if out, e, err := d.berth(t, "run", "--rm", "--network", "appnet", "-e", "NAME=web", img, "sh", "-c", resolveAndFetch); out != "named\n" {
+			t.Errorf("%s: fetch by name: %q %v %s", when, out, err, e)
+		}
+		if got := d.ok(t, "inspect", "-f", "{{.NetworkSettings.IPAddress}}", "pub"); got != ip {
+			t.Errorf("%s: pub's address %q, was %q", when, got, ip)
+		}
+	}
+
+	// A clean stop keeps the containers' networks; so does a crash.
+	d.stop()
+	if body := get(url); body != "kept\n" {
+		t.Errorf("while berthd is stopped: GET %s = %q", url, body)
+	}
+	d2 := startBerthd(t, d.root, d.state)
+	check(d2, "after a stop")
+	d2.ok(t, "run", "-d", "--name", "short", "--network", "appnet", "-p", fmt.Sprintf("127.0.0.1:%d:80", shortHP), img, "sleep", "1")
+	d2.kill()
+	time.Sleep(1500 * time.Millisecond) // short exits while berthd is down
+	d3 := startBerthd(t, d.root, d.state)
+	check(d3, "after a crash")
+	if st := strings.TrimSpace(d3.ok(t, "inspect", "-f", "{{.State.Status}}", "short")); st != "exited" {
+		t.Errorf("short is %s, want exited", st)
+	}
+	if netns, veths, rules, _ := d3.netState(t, bridges, shortHP); netns != 2 || veths != 2 || rules != 0 {
+		t.Errorf("after short exited while berthd was down: %d netns, %d veths, %d rules for its port; want 2, 2, 0", netns, veths, rules)
+	}
+	d3.ok(t, "rm", "-f", "web", "pub", "short")
+	if netns, veths, rules, bundles := d3.netState(t, bridges, hp, shortHP); netns+veths+rules+bundles != 0 {
+		t.Errorf("after rm: %d netns, %d veths, %d port rules, %d bundles", netns, veths, rules, bundles)
+	}
+	d3.ok(t, "network", "rm", "appnet")
+	d3.stop()
+	if left := leftovers(d3, table, bridges); len(left) > 0 {
+		t.Errorf("after the last stop: %v", left)
+	}
 }

@@ -15,6 +15,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -119,6 +121,49 @@ func (d *daemon) stop() {
 		d.cmd.Process.Kill()
 		<-done
 	}
+}
+
+// kill ends berthd with SIGKILL, as a crash would.
+func (d *daemon) kill() {
+	if d.cmd.ProcessState != nil {
+		return
+	}
+	d.cmd.Process.Kill()
+	d.cmd.Wait()
+}
+
+// bridge is the Linux bridge of network name.
+func (d *daemon) bridge(t *testing.T, name string) string {
+	t.Helper()
+	var n []struct{ Options map[string]string }
+	if err := json.Unmarshal([]byte(d.ok(t, "network", "inspect", name)), &n); err != nil || len(n) != 1 {
+		t.Fatalf("network inspect %s: %v", name, err)
+	}
+	return n[0].Options["com.docker.network.bridge.name"]
+}
+
+// netState is what of d's containers' networking the kernel and the
+// state dir hold: namespace files, veths on the bridges, the table's
+// rules that publish the given host ports, bundles.
+func (d *daemon) netState(t *testing.T, bridges []string, ports ...int) (netns, veths, rules, bundles int) {
+	t.Helper()
+	ents, _ := os.ReadDir(filepath.Join(d.state, "netns"))
+	netns = len(ents)
+	for _, br := range bridges {
+		out, _ := exec.Command("ip", "-o", "link", "show", "master", br).Output()
+		veths += len(strings.Split(strings.TrimSpace(string(out)), "\n"))
+		if strings.TrimSpace(string(out)) == "" {
+			veths--
+		}
+	}
+	tbl, _ := exec.Command("nft", "list", "table", "ip", d.table(t)).Output()
+	for _, p := range ports {
+		if strings.Contains(string(tbl), fmt.Sprint(p)) {
+			rules++
+		}
+	}
+	ents, _ = os.ReadDir(filepath.Join(d.state, "bundles"))
+	return netns, veths, rules, len(ents)
 }
 
 // berth runs the CLI against d; it returns stdout, stderr and the error.

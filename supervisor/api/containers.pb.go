@@ -97,11 +97,17 @@ type HostConfig struct {
 	Init          bool           `protobuf:"varint,12,opt,name=init,proto3" json:"init,omitempty"`
 	RestartPolicy *RestartPolicy `protobuf:"bytes,13,opt,name=restart_policy,json=restartPolicy,proto3" json:"restart_policy,omitempty"`
 	AutoRemove    bool           `protobuf:"varint,14,opt,name=auto_remove,json=autoRemove,proto3" json:"auto_remove,omitempty"`
-	// network_mode is "none" (default), "host", or a network name.
-	NetworkMode   string   `protobuf:"bytes,15,opt,name=network_mode,json=networkMode,proto3" json:"network_mode,omitempty"`
-	Publish       []string `protobuf:"bytes,16,rep,name=publish,proto3" json:"publish,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// network_mode is --network: "bridge" (the default network), "host",
+	// "none", or a user-defined network's name. Create records the
+	// default as "bridge".
+	NetworkMode string `protobuf:"bytes,15,opt,name=network_mode,json=networkMode,proto3" json:"network_mode,omitempty"`
+	// publish holds the raw -p values.
+	Publish []string `protobuf:"bytes,16,rep,name=publish,proto3" json:"publish,omitempty"`
+	// network_aliases are --network-alias: more DNS names of the
+	// container on a user-defined network.
+	NetworkAliases []string `protobuf:"bytes,17,rep,name=network_aliases,json=networkAliases,proto3" json:"network_aliases,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *HostConfig) Reset() {
@@ -242,6 +248,13 @@ func (x *HostConfig) GetNetworkMode() string {
 func (x *HostConfig) GetPublish() []string {
 	if x != nil {
 		return x.Publish
+	}
+	return nil
+}
+
+func (x *HostConfig) GetNetworkAliases() []string {
+	if x != nil {
+		return x.NetworkAliases
 	}
 	return nil
 }
@@ -1245,13 +1258,18 @@ type ContainerSummary struct {
 	State  string            `protobuf:"bytes,7,opt,name=state,proto3" json:"state,omitempty"`
 	Status string            `protobuf:"bytes,8,opt,name=status,proto3" json:"status,omitempty"`
 	Labels map[string]string `protobuf:"bytes,9,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Ports  []string          `protobuf:"bytes,10,rep,name=ports,proto3" json:"ports,omitempty"`
-	Mounts []string          `protobuf:"bytes,11,rep,name=mounts,proto3" json:"mounts,omitempty"`
+	// ports are the published ports of a running container, as `docker
+	// ps` shows them: 127.0.0.1:8080->80/tcp.
+	Ports  []string `protobuf:"bytes,10,rep,name=ports,proto3" json:"ports,omitempty"`
+	Mounts []string `protobuf:"bytes,11,rep,name=mounts,proto3" json:"mounts,omitempty"`
 	// started_at and finished_at: Unix nanoseconds, 0 for never.
-	StartedAt     int64 `protobuf:"varint,12,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
-	FinishedAt    int64 `protobuf:"varint,13,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
-	ExitCode      int32 `protobuf:"varint,14,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
-	RestartCount  int32 `protobuf:"varint,15,opt,name=restart_count,json=restartCount,proto3" json:"restart_count,omitempty"`
+	StartedAt    int64 `protobuf:"varint,12,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	FinishedAt   int64 `protobuf:"varint,13,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	ExitCode     int32 `protobuf:"varint,14,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
+	RestartCount int32 `protobuf:"varint,15,opt,name=restart_count,json=restartCount,proto3" json:"restart_count,omitempty"`
+	// networks are the names of the networks the container is on (the
+	// one it asked for when it is not running).
+	Networks      []string `protobuf:"bytes,16,rep,name=networks,proto3" json:"networks,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1389,6 +1407,13 @@ func (x *ContainerSummary) GetRestartCount() int32 {
 		return x.RestartCount
 	}
 	return 0
+}
+
+func (x *ContainerSummary) GetNetworks() []string {
+	if x != nil {
+		return x.Networks
+	}
+	return nil
 }
 
 type ListContainersResponse struct {
@@ -3205,7 +3230,7 @@ const file_containers_proto_rawDesc = "" +
 	"\x10containers.proto\x12\bberth.v1\x1a\fimages.proto\"@\n" +
 	"\rRestartPolicy\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
-	"\tmax_retry\x18\x02 \x01(\x05R\bmaxRetry\"\xea\x03\n" +
+	"\tmax_retry\x18\x02 \x01(\x05R\bmaxRetry\"\x93\x04\n" +
 	"\n" +
 	"HostConfig\x12\x14\n" +
 	"\x05binds\x18\x01 \x03(\tR\x05binds\x12\x16\n" +
@@ -3228,7 +3253,8 @@ const file_containers_proto_rawDesc = "" +
 	"\vauto_remove\x18\x0e \x01(\bR\n" +
 	"autoRemove\x12!\n" +
 	"\fnetwork_mode\x18\x0f \x01(\tR\vnetworkMode\x12\x18\n" +
-	"\apublish\x18\x10 \x03(\tR\apublish\"\x88\x05\n" +
+	"\apublish\x18\x10 \x03(\tR\apublish\x12'\n" +
+	"\x0fnetwork_aliases\x18\x11 \x03(\tR\x0enetworkAliases\"\x88\x05\n" +
 	"\x0fContainerConfig\x12\x14\n" +
 	"\x05image\x18\x01 \x01(\tR\x05image\x12\x10\n" +
 	"\x03cmd\x18\x02 \x03(\tR\x03cmd\x12\x1e\n" +
@@ -3297,7 +3323,7 @@ const file_containers_proto_rawDesc = "" +
 	"\x17RenameContainerResponse\"C\n" +
 	"\x15ListContainersRequest\x12\x10\n" +
 	"\x03all\x18\x01 \x01(\bR\x03all\x12\x18\n" +
-	"\afilters\x18\x02 \x03(\tR\afilters\"\xf4\x03\n" +
+	"\afilters\x18\x02 \x03(\tR\afilters\"\x90\x04\n" +
 	"\x10ContainerSummary\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -3316,7 +3342,8 @@ const file_containers_proto_rawDesc = "" +
 	"\vfinished_at\x18\r \x01(\x03R\n" +
 	"finishedAt\x12\x1b\n" +
 	"\texit_code\x18\x0e \x01(\x05R\bexitCode\x12#\n" +
-	"\rrestart_count\x18\x0f \x01(\x05R\frestartCount\x1a9\n" +
+	"\rrestart_count\x18\x0f \x01(\x05R\frestartCount\x12\x1a\n" +
+	"\bnetworks\x18\x10 \x03(\tR\bnetworks\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"T\n" +

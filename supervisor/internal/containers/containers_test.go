@@ -133,3 +133,40 @@ func TestLocalHosts(t *testing.T) {
 		t.Errorf("LocalHosts ends %q, want %q", got, want)
 	}
 }
+
+func TestDefaultNetworkValidate(t *testing.T) {
+	n := &DefaultNetwork{NetNSDir: t.TempDir()}
+	tests := []struct {
+		req  NetworkRequest
+		want string
+		err  error
+	}{
+		{NetworkRequest{}, "none", nil},
+		{NetworkRequest{Mode: "bridge"}, "none", nil},
+		{NetworkRequest{Mode: "host", Publish: []string{"80"}}, "host", nil},
+		{NetworkRequest{Mode: "appnet"}, "", ErrNotFound},
+		{NetworkRequest{Publish: []string{"8080:80"}}, "", ErrInvalidArgument},
+		{NetworkRequest{Aliases: []string{"db"}}, "", ErrInvalidArgument},
+	}
+	for _, tt := range tests {
+		got, err := n.Validate(tt.req)
+		if got != tt.want || !errors.Is(err, tt.err) || (err == nil) != (tt.err == nil) {
+			t.Errorf("Validate(%+v) = %q, %v; want %q, %v", tt.req, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+func TestPortBindingString(t *testing.T) {
+	tests := []struct {
+		p    PortBinding
+		want string
+	}{
+		{PortBinding{Proto: "tcp", HostPort: 8080, ContainerPort: 80}, "0.0.0.0:8080->80/tcp"},
+		{PortBinding{Proto: "udp", HostIP: "127.0.0.1", HostPort: 5353, ContainerPort: 53}, "127.0.0.1:5353->53/udp"},
+	}
+	for _, tt := range tests {
+		if got := tt.p.String(); got != tt.want {
+			t.Errorf("%+v.String() = %q, want %q", tt.p, got, tt.want)
+		}
+	}
+}

@@ -30,6 +30,15 @@ func (s *Service) Create(ctx context.Context, req *api.CreateContainerRequest) (
 	if err := validate(cfg); err != nil {
 		return nil, err
 	}
+	// The network is checked now so that a wrong --network or -p fails
+	// the create, not a later start, as with Docker.
+	mode, err := s.net.Validate(NetworkRequest{
+		Name: req.GetName(), Mode: cfg.Host.NetworkMode, Publish: cfg.Host.Publish, Aliases: cfg.Host.NetworkAliases,
+	})
+	if err != nil {
+		return nil, err
+	}
+	cfg.Host.NetworkMode = mode
 	img, err := s.images.ForContainer(cfg.Image)
 	if err != nil {
 		if errors.Is(err, images.ErrNotFound) {

@@ -3,10 +3,15 @@ package containers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/berth-project/berth/supervisor/api"
+	"github.com/berth-project/berth/supervisor/internal/metadata"
 )
 
 // inspectJSON is the shape of `docker container inspect`.
@@ -34,9 +39,38 @@ type inspectJSON struct {
 		Data map[string]string `json:"Data"`
 		Name string            `json:"Name"`
 	} `json:"GraphDriver"`
-	Mounts          []inspectMount `json:"Mounts"`
-	Config          inspectConfig  `json:"Config"`
-	NetworkSettings map[string]any `json:"NetworkSettings"`
+	Mounts          []inspectMount  `json:"Mounts"`
+	Config          inspectConfig   `json:"Config"`
+	NetworkSettings inspectNetworks `json:"NetworkSettings"`
+}
+
+// inspectNetworks is NetworkSettings. The top-level address fields are
+// the default bridge network's, as in Docker; Networks has them all.
+type inspectNetworks struct {
+	Bridge      string                    `json:"Bridge"`
+	SandboxID   string                    `json:"SandboxID"`
+	SandboxKey  string                    `json:"SandboxKey"`
+	Ports       map[string][]inspectPort  `json:"Ports"`
+	Gateway     string                    `json:"Gateway"`
+	IPAddress   string                    `json:"IPAddress"`
+	IPPrefixLen int                       `json:"IPPrefixLen"`
+	MacAddress  string                    `json:"MacAddress"`
+	Networks    map[string]inspectNetwork `json:"Networks"`
+}
+
+type inspectPort struct {
+	HostIP   string `json:"HostIp"`
+	HostPort string `json:"HostPort"`
+}
+
+type inspectNetwork struct {
+	Aliases     []string `json:"Aliases"`
+	NetworkID   string   `json:"NetworkID"`
+	Gateway     string   `json:"Gateway"`
+	IPAddress   string   `json:"IPAddress"`
+	IPPrefixLen int      `json:"IPPrefixLen"`
+	MacAddress  string   `json:"MacAddress"`
+	DNSNames    []string `json:"DNSNames"`
 }
 
 type inspectState struct {
@@ -78,8 +112,10 @@ type inspectRestart struct {
 
 type inspectMount struct {
 	Type        string `json:"Type"`
+	Name        string `json:"Name,omitempty"`
 	Source      string `json:"Source"`
 	Destination string `json:"Destination"`
+	Driver      string `json:"Driver,omitempty"`
 	Mode        string `json:"Mode"`
 	RW          bool   `json:"RW"`
 	Propagation string `json:"Propagation"`
@@ -158,7 +194,7 @@ func (s *Service) inspect(c *container) *inspectJSON {
 		Mounts: []inspectMount{},
 	}
 	if out.HostConfig.NetworkMode == "" {
-		out.HostConfig.NetworkMode = "none"
+		out.HostConfig.NetworkMode = "none" // recorded before networks existed
 	}
 	if cfg.EntrypointSet {
 		out.Config.Entrypoint = cfg.Entrypoint
@@ -191,7 +227,21 @@ func (s *Service) inspect(c *container) *inspectJSON {
 			if mp.Type == "bind" && m.Propagation == "" {
 				m.Propagation = "rprivate"
 			}
+			if mp.Type == "volume" {
+				m.Name = mp.Source
+				if m.Name == "" {
+					m.Name = r.Volumes[mp.Destination] // anonymous, once started
+				}
+				m.Source, m.Driver = s.volumePath(m.Name), "local"
+			}
 			out.Mounts = append(out.Mounts, m)
+		}
+	}
+	// The anonymous volumes of the image's VOLUMEs.
+	for _, dst := range slices.Sorted(maps.Keys(r.Volumes)) {
+		if !slices.ContainsFunc(out.Mounts, func(m inspectMount) bool { return m.Destination == dst }) {
+			name := r.Volumes[dst]
+			out.Mounts = append(out.Mounts, inspectMount{Type: "volume", Name: name, Source: s.volumePath(name), Destination: dst, Driver: "local", RW: true})
 		}
 	}
 	if sp, err := c.paths.ReadSpec(); err == nil {
@@ -211,9 +261,58 @@ func (s *Service) inspect(c *container) *inspectJSON {
 		"WorkDir":   c.paths.Work(),
 		"MergedDir": c.paths.Rootfs(),
 	}
-	out.NetworkSettings = map[string]any{"Networks": map[string]any{}, "Ports": map[string]any{}, "SandboxKey": ""}
-	if st.Status == "running" || st.Status == "paused" {
-		out.NetworkSettings["SandboxKey"] = s.opts.State + "/netns/" + r.ID
+	out.NetworkSettings = s.networkSettings(c, r)
+	return out
+}
+
+// volumePath is where the volume package keeps a volume's data.
+func (s *Service) volumePath(name string) string {
+	if name == "" {
+		return ""
+	}
+	return filepath.Join(s.opts.Root, "volumes", name, "_data")
+}
+
+// networkSettings is NetworkSettings: the attachment of a running
+// container; for a stopped one, the network it asked for, unaddressed.
+func (s *Service) networkSettings(c *container, r metadata.Container) inspectNetworks {
+	out := inspectNetworks{Ports: map[string][]inspectPort{}, Networks: map[string]inspectNetwork{}}
+	var att *NetworkAttachment
+	if st := r.State.Status; st == "running" || st == "paused" {
+		var err error
+		if att, err = s.net.Get(context.Background(), c.id); err != nil {
+			s.log.Warn("inspect: network", "id", c.id, "err", err)
+		}
+	}
+	if att == nil {
+		if mode := c.cfg.Host.NetworkMode; mode != "" {
+			out.Networks[mode] = inspectNetwork{Aliases: c.cfg.Host.NetworkAliases}
+		}
+		return out
+	}
+	out.SandboxID, out.SandboxKey = c.id, att.NetNS
+	if att.Mode != "bridge" {
+		out.Networks[att.Mode] = inspectNetwork{}
+	}
+	for _, in := range att.Interfaces {
+		n := inspectNetwork{
+			Aliases: in.Aliases, NetworkID: in.NetworkID, Gateway: in.Gateway, IPAddress: in.IP,
+			IPPrefixLen: in.PrefixLen, MacAddress: in.MAC,
+		}
+		if in.Network != "bridge" {
+			n.DNSNames = append([]string{r.Name, shortID(c.id)}, in.Aliases...)
+		} else {
+			out.Gateway, out.IPAddress, out.IPPrefixLen, out.MacAddress = in.Gateway, in.IP, in.PrefixLen, in.MAC
+		}
+		out.Networks[in.Network] = n
+	}
+	for _, p := range att.Ports {
+		key := fmt.Sprintf("%d/%s", p.ContainerPort, p.Proto)
+		ip := p.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		out.Ports[key] = append(out.Ports[key], inspectPort{HostIP: ip, HostPort: fmt.Sprint(p.HostPort)})
 	}
 	return out
 }

@@ -30,7 +30,9 @@ func (s *Service) List(ctx context.Context, req *api.ListContainersRequest) (*ap
 		if !f.match(c, &r) {
 			continue
 		}
-		resp.Containers = append(resp.Containers, summary(c, &r, now))
+		sum := summary(c, &r, now)
+		s.addNetworks(ctx, sum, c, &r)
+		resp.Containers = append(resp.Containers, sum)
 	}
 	return resp, nil
 }
@@ -51,8 +53,31 @@ func summary(c *container, r *metadata.Container, now time.Time) *api.ContainerS
 	for _, m := range c.cfg.Host.Binds {
 		sum.Mounts = append(sum.Mounts, m)
 	}
-	sum.Ports = append(sum.Ports, c.cfg.Host.Publish...)
 	return sum
+}
+
+// addNetworks fills in the networks and the published ports: those of
+// the attachment while the container runs, as `docker ps` shows them.
+func (s *Service) addNetworks(ctx context.Context, sum *api.ContainerSummary, c *container, r *metadata.Container) {
+	var att *NetworkAttachment
+	if st := r.State.Status; st == "running" || st == "paused" {
+		att, _ = s.net.Get(ctx, c.id)
+	}
+	if att == nil {
+		if mode := c.cfg.Host.NetworkMode; mode != "" {
+			sum.Networks = []string{mode}
+		}
+		return
+	}
+	if att.Mode != "bridge" {
+		sum.Networks = append(sum.Networks, att.Mode)
+	}
+	for _, in := range att.Interfaces {
+		sum.Networks = append(sum.Networks, in.Network)
+	}
+	for _, p := range att.Ports {
+		sum.Ports = append(sum.Ports, p.String())
+	}
 }
 
 // statusText is Docker's STATUS column: "Up 2 minutes", "Exited (0) 5

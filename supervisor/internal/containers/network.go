@@ -5,45 +5,85 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	rspec "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // NetworkRequest is what a network attacher learns of a container that is
-// starting.
+// created or starting.
 type NetworkRequest struct {
 	ContainerID string
 	Name        string
 	Hostname    string
-	// Mode is --network: "none" (the default here), "host", or a network
-	// name for attachers that know networks.
+	// Mode is --network: "" for the attacher's default, "none", "host",
+	// or a network name for attachers that know networks.
 	Mode string
 	// Publish holds the raw -p values.
 	Publish []string
+	// Aliases are --network-alias: more names on user-defined networks.
+	Aliases []string
 }
 
 // NetworkAttachment is a container's network for one run.
 type NetworkAttachment struct {
+	// Mode is bridge, host or none.
+	Mode string
 	// NetNS is the path of the network namespace to join; "" with
 	// HostNetwork means the host's namespace.
 	NetNS       string
 	HostNetwork bool
 	// Hosts and ResolvConf are the container's /etc/hosts and
-	// /etc/resolv.conf.
+	// /etc/resolv.conf (filled in by Attach only).
 	Hosts      []byte
 	ResolvConf []byte
 	// IPAddress is the container's main address, for inspect ("" if none).
 	IPAddress string
+	// Interfaces are the container's interfaces on networks, the first
+	// one holding the default route.
+	Interfaces []NetworkInterface
+	// Ports are the published ports, random host ports filled in.
+	Ports []PortBinding
 }
 
-// NetworkAttacher gives containers their network: Attach runs before each
-// start, Detach after each stop (also after a berthd restart, for
-// containers that stopped while it was down), Release when the container
-// is removed. berthd's network package implements it with bridges and
-// port publishing; DefaultNetwork knows only "none" and "host".
+// NetworkInterface is a container's place on one network.
+type NetworkInterface struct {
+	Network, NetworkID string
+	IP, Gateway, MAC   string
+	PrefixLen          int
+	Aliases            []string
+}
+
+// PortBinding is one published port.
+type PortBinding struct {
+	Proto string // tcp or udp
+	// HostIP is "" for every address of the host.
+	HostIP                  string
+	HostPort, ContainerPort uint16
+}
+
+// String is the port as `docker ps` shows it: 0.0.0.0:8080->80/tcp.
+func (p PortBinding) String() string {
+	ip := p.HostIP
+	if ip == "" {
+		ip = "0.0.0.0"
+	}
+	return fmt.Sprintf("%s:%d->%d/%s", ip, p.HostPort, p.ContainerPort, p.Proto)
+}
+
+// NetworkAttacher gives containers their network. Validate checks a
+// request at create and returns the mode to record ("" becomes the
+// default network's name); Attach runs before each start, Detach after
+// each stop (also after a berthd restart, for containers that stopped
+// while it was down), Release when the container is removed. Get returns
+// the attachment of a running container, nil if it has none. berthd's
+// network package implements it with bridges and port publishing;
+// DefaultNetwork knows only "none" and "host".
 type NetworkAttacher interface {
+	Validate(req NetworkRequest) (mode string, err error)
 	Attach(ctx context.Context, req NetworkRequest) (*NetworkAttachment, error)
+	Get(ctx context.Context, containerID string) (*NetworkAttachment, error)
 	Detach(ctx context.Context, containerID string) error
 	Release(ctx context.Context, containerID string) error
 }
@@ -56,26 +96,50 @@ type DefaultNetwork struct {
 	NetNSDir string
 }
 
+// Validate implements NetworkAttacher.
+func (n *DefaultNetwork) Validate(req NetworkRequest) (string, error) {
+	if req.Mode == "default" || req.Mode == "bridge" {
+		req.Mode = "" // without bridges, the default network is none
+	}
+	switch {
+	case req.Mode != "" && req.Mode != "none" && req.Mode != "host":
+		return "", fmt.Errorf("network %s not found: %w", req.Mode, ErrNotFound)
+	case len(req.Publish) > 0 && req.Mode != "host":
+		return "", fmt.Errorf("publishing ports needs a bridge network, which this berthd does not have: %w", ErrInvalidArgument)
+	case len(req.Aliases) > 0:
+		return "", fmt.Errorf("network-scoped aliases need a user-defined network, which this berthd does not have: %w", ErrInvalidArgument)
+	case req.Mode == "":
+		return "none", nil
+	}
+	return req.Mode, nil
+}
+
 // Attach implements NetworkAttacher.
 func (n *DefaultNetwork) Attach(ctx context.Context, req NetworkRequest) (*NetworkAttachment, error) {
-	if len(req.Publish) > 0 && req.Mode != "host" {
-		return nil, fmt.Errorf("publishing ports needs a bridge network, which this berthd does not have: %w", ErrInvalidArgument)
+	mode, err := n.Validate(req)
+	if err != nil {
+		return nil, err
 	}
-	switch req.Mode {
-	case "host":
+	if mode == "host" {
 		hosts, _ := os.ReadFile("/etc/hosts")
 		resolv, _ := os.ReadFile("/etc/resolv.conf")
-		return &NetworkAttachment{HostNetwork: true, Hosts: hosts, ResolvConf: resolv}, nil
-	case "", "none", "default", "bridge":
-		// Until bridges exist, the default network is none.
-	default:
-		return nil, fmt.Errorf("network %s not found: %w", req.Mode, ErrNotFound)
+		return &NetworkAttachment{Mode: mode, HostNetwork: true, Hosts: hosts, ResolvConf: resolv}, nil
 	}
 	path, err := newNetNS(n.NetNSDir, req.ContainerID)
 	if err != nil {
 		return nil, err
 	}
-	return &NetworkAttachment{NetNS: path, Hosts: LocalHosts(req.Hostname, ""), ResolvConf: HostResolvConf()}, nil
+	return &NetworkAttachment{Mode: mode, NetNS: path, Hosts: LocalHosts(req.Hostname, ""), ResolvConf: HostResolvConf()}, nil
+}
+
+// Get implements NetworkAttacher: a container with a namespace file is
+// on none; DefaultNetwork keeps no other record.
+func (n *DefaultNetwork) Get(ctx context.Context, containerID string) (*NetworkAttachment, error) {
+	path := filepath.Join(n.NetNSDir, containerID)
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil
+	}
+	return &NetworkAttachment{Mode: "none", NetNS: path}, nil
 }
 
 // Detach implements NetworkAttacher.

@@ -66,6 +66,20 @@ func (s *Service) Restore(ctx context.Context) {
 	}
 }
 
+// WasRunning reports whether id is a container recorded as running or
+// paused: one whose network Restore may have to take back. It is meant
+// for berthd's start, before Restore.
+func (s *Service) WasRunning(id string) bool {
+	s.mu.Lock()
+	c := s.byID[id]
+	s.mu.Unlock()
+	if c == nil {
+		return false
+	}
+	st := c.state().Status
+	return st == "running" || st == "paused"
+}
+
 func (s *Service) restoreOne(ctx context.Context, c *container) {
 	st := c.state()
 	switch st.Status {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -181,6 +182,7 @@ func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *tas
 	if err != nil {
 		return nil, err
 	}
+	s.recordVolumes(c, mounts)
 	hostname := c.cfg.Hostname
 	if hostname == "" {
 		hostname = shortID(c.id)
@@ -190,7 +192,7 @@ func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *tas
 	}
 	att, err := s.net.Attach(ctx, NetworkRequest{
 		ContainerID: c.id, Name: c.rec.Name, Hostname: hostname,
-		Mode: c.cfg.Host.NetworkMode, Publish: c.cfg.Host.Publish,
+		Mode: c.cfg.Host.NetworkMode, Publish: c.cfg.Host.Publish, Aliases: c.cfg.Host.NetworkAliases,
 	})
 	if err != nil {
 		return nil, err
@@ -319,6 +321,21 @@ func (s *Service) resolveMounts(ctx context.Context, c *container, imageVolumes 
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// recordVolumes notes which volume each mount is, by its source:
+// ROOT/volumes/NAME/_data in the volume package's layout.
+func (s *Service) recordVolumes(c *container, mounts []rspec.Mount) {
+	dir := filepath.Join(s.opts.Root, "volumes")
+	vols := map[string]string{}
+	for _, m := range mounts {
+		if filepath.Dir(filepath.Dir(m.Source)) == dir && filepath.Base(m.Source) == "_data" {
+			vols[m.Destination] = filepath.Base(filepath.Dir(m.Source))
+		}
+	}
+	if len(vols) > 0 || len(c.record().Volumes) > 0 {
+		s.update(c, func(r *metadata.Container) { r.Volumes = vols })
+	}
 }
 
 // makeWorkdir creates the working directory in the rootfs if the image

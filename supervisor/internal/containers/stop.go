@@ -101,6 +101,16 @@ func (s *Service) signal(c *container, t *task, sig syscall.Signal, all bool) er
 	ctx, cancel := context.WithTimeout(shimclient.Context(context.Background()), 10*time.Second)
 	defer cancel()
 	_, err := t.shim.Task.Kill(ctx, &taskapi.KillRequest{ID: c.id, Signal: uint32(sig), All: all})
+	if err != nil && shimclient.IsGone(err) {
+		// The signal ended the container so fast that its exit handling
+		// closed the shim connection before the answer came: the
+		// signal was delivered if the task is done.
+		select {
+		case <-t.done:
+			return nil
+		case <-time.After(5 * time.Second):
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("cannot kill container %s: %s: %w", shortID(c.id), shimMessage(err), ErrFailedPrecondition)
 	}

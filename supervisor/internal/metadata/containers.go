@@ -44,6 +44,9 @@ type Container struct {
 	// Config is the create request's api.ContainerConfig (protojson).
 	Config json.RawMessage `json:"config"`
 	State  ContainerState  `json:"state"`
+	// Volumes maps each destination that has a volume to the volume's
+	// name, as the last start resolved them (for inspect's Mounts).
+	Volumes map[string]string `json:"volumes,omitempty"`
 }
 
 // Container returns the container with the given ID.

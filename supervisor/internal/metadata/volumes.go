@@ -14,6 +14,10 @@ type Volume struct {
 	// Anonymous volumes were made for one container (an image VOLUME or a
 	// -v without a name); `rm -v` and `volume prune` remove them.
 	Anonymous bool `json:"anonymous,omitempty"`
+	// Destination is where an anonymous volume is mounted in the
+	// container it was made for, so that each start of that container
+	// mounts the same volume there.
+	Destination string `json:"destination,omitempty"`
 	// Users are the IDs of the containers that mount the volume; a volume
 	// with users cannot be removed.
 	Users []string `json:"users,omitempty"`

@@ -93,9 +93,9 @@ type Manager struct {
 	closed          bool
 }
 
-// New opens the manager: it records the predefined networks (picking
-// the default bridge's subnet the first time) but changes nothing in
-// the kernel; Restore does that.
+// New opens the manager: it records the predefined networks. The first
+// time, it picks the default bridge's subnet and creates the bridge to
+// claim it; otherwise it changes nothing in the kernel: Restore does.
 func New(cfg Config) (*Manager, error) {
 	if cfg.Table == "" {
 		cfg.Table = "berth"
@@ -148,13 +148,25 @@ func (m *Manager) ensurePredefined() error {
 	now := time.Now().UTC()
 	var add []*metadata.Network
 	if !have[DefaultNetwork] {
+		// The bridge is made at once, under the host-wide lock, to claim
+		// the subnet against other berthds starting at the same time.
+		unlock, err := lockSubnets()
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		subnet, err := m.defaultSubnet(taken)
 		if err != nil {
 			return err
 		}
+		gw := netip.PrefixFrom(subnet.Addr().Next(), subnet.Bits())
+		if err := ensureBridge(m.cfg.DefaultBridge, gw); err != nil {
+			deleteLink(m.cfg.DefaultBridge)
+			return fmt.Errorf("default network: %w", err)
+		}
 		add = append(add, &metadata.Network{
 			ID: newID(), Name: DefaultNetwork, Driver: DriverBridge, Created: now,
-			Subnet: subnet.String(), Gateway: subnet.Addr().Next().String(), Bridge: m.cfg.DefaultBridge,
+			Subnet: subnet.String(), Gateway: gw.Addr().String(), Bridge: m.cfg.DefaultBridge,
 		})
 	}
 	if !have[HostNetwork] {
@@ -166,7 +178,7 @@ func (m *Manager) ensurePredefined() error {
 	if len(add) == 0 {
 		return nil
 	}
-	return m.db.Update(func(tx *metadata.Tx) error {
+	err = m.db.Update(func(tx *metadata.Tx) error {
 		for _, n := range add {
 			if err := tx.PutNetwork(n); err != nil {
 				return err
@@ -174,6 +186,10 @@ func (m *Manager) ensurePredefined() error {
 		}
 		return nil
 	})
+	if err != nil && !have[DefaultNetwork] {
+		deleteLink(m.cfg.DefaultBridge)
+	}
+	return err
 }
 
 func (m *Manager) defaultSubnet(taken []netip.Prefix) (netip.Prefix, error) {
@@ -590,6 +606,12 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (_ *Network, er
 			taken = append(taken, p)
 		}
 	}
+	// Held until the bridge exists: see lockSubnets.
+	unlock, err := lockSubnets()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	routes, err := hostRoutes()
 	if err != nil {
 		return nil, err

@@ -20,7 +20,8 @@
 // still empty with the image's files at its mount path (Docker's copy-up;
 // volume-nocopy and :nocopy turn it off). It rolls back everything it did
 // when it fails. Resolve is idempotent per container: calling it again
-// for the same container adds no second registration.
+// for the same container (at each start) adds no second registration
+// and mounts the same anonymous volumes, found by their destination.
 //
 // The rest serves the volume verbs: Create, Get, List, Remove, Prune.
 package volume

@@ -103,7 +103,15 @@ func (m *Manager) Resolve(ctx context.Context, containerID string, req MountRequ
 				return nil, err
 			}
 		case specs.MountVolume:
-			v, isNew, err := m.createLocked(mp.Source, nil, mp.Source == "")
+			name, dest := mp.Source, ""
+			if name == "" {
+				// A container started again gets its anonymous volume back.
+				dest = mp.Destination
+				if name, err = m.anonymousLocked(containerID, dest); err != nil {
+					return nil, err
+				}
+			}
+			v, isNew, err := m.createLocked(name, nil, mp.Source == "", dest)
 			if err != nil {
 				return nil, err
 			}
@@ -131,6 +139,22 @@ func (m *Manager) Resolve(ctx context.Context, containerID string, req MountRequ
 		mounts = append(mounts, sm)
 	}
 	return mounts, nil
+}
+
+// anonymousLocked returns the name of the anonymous volume made for the
+// container at dest, or "" if there is none yet.
+func (m *Manager) anonymousLocked(containerID, dest string) (string, error) {
+	var name string
+	err := m.db.View(func(tx *metadata.Tx) error {
+		all, err := tx.Volumes()
+		for _, v := range all {
+			if v.Anonymous && v.Destination == dest && slices.Contains(v.Users, containerID) {
+				name = v.Name
+			}
+		}
+		return err
+	})
+	return name, err
 }
 
 // checkBindSource makes sure a bind mount's source exists: a -v bind

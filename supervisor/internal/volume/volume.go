@@ -118,7 +118,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Volume, error
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	// An unnamed volume counts as anonymous (Docker 23): prune takes it.
-	v, _, err := m.createLocked(req.Name, req.Labels, req.Name == "")
+	v, _, err := m.createLocked(req.Name, req.Labels, req.Name == "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -129,8 +129,9 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Volume, error
 }
 
 // createLocked returns the volume called name, making it if missing (an
-// anonymous one when name is ""); created says whether it did.
-func (m *Manager) createLocked(name string, labels map[string]string, anonymous bool) (v *metadata.Volume, created bool, err error) {
+// anonymous one when name is "", recorded as mounted at dest); created
+// says whether it did.
+func (m *Manager) createLocked(name string, labels map[string]string, anonymous bool, dest string) (v *metadata.Volume, created bool, err error) {
 	if name == "" {
 		name = randomName()
 	} else if !ValidName(name) {
@@ -146,7 +147,7 @@ func (m *Manager) createLocked(name string, labels map[string]string, anonymous 
 	if !errors.Is(err, metadata.ErrNotFound) {
 		return nil, false, err
 	}
-	v = &metadata.Volume{Name: name, CreatedAt: time.Now().UTC().Truncate(time.Second), Labels: labels, Anonymous: anonymous}
+	v = &metadata.Volume{Name: name, CreatedAt: time.Now().UTC().Truncate(time.Second), Labels: labels, Anonymous: anonymous, Destination: dest}
 	dir := filepath.Join(m.dir, name)
 	// A directory without a record is left over from a crash between
 	// mkdir and the record: take it over (its data is the user's).

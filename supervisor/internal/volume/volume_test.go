@@ -194,6 +194,46 @@ func TestRefcount(t *testing.T) {
 	}
 }
 
+// TestAnonymousVolumesPerStart: each start of a container resolves its
+// mounts again and gets the same anonymous volumes back, not new ones.
+func TestAnonymousVolumesPerStart(t *testing.T) {
+	ctx := context.Background()
+	m, _ := newManager(t)
+	req := MountRequest{Binds: []string{"/cache"}, ImageVolumes: []string{"/data"}}
+	first, err := m.Resolve(ctx, "c1", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := m.Resolve(ctx, "c1", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != 2 || len(again) != 2 {
+		t.Fatalf("Resolve gave %d then %d mounts, want 2", len(first), len(again))
+	}
+	for i := range first {
+		if first[i].Source != again[i].Source {
+			t.Errorf("start 2 mounts %s from %s, start 1 from %s", first[i].Destination, again[i].Source, first[i].Source)
+		}
+	}
+	other, err := m.Resolve(ctx, "c2", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other[0].Source == first[0].Source {
+		t.Errorf("another container got c1's anonymous volume %s", other[0].Source)
+	}
+	if list, _ := m.List(ctx, nil); len(list) != 4 {
+		t.Errorf("%d volumes, want 4 (two per container)", len(list))
+	}
+	if err := m.Release(ctx, "c1", true); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := m.List(ctx, nil); len(list) != 2 {
+		t.Errorf("after rm -v of c1: %d volumes, want c2's 2", len(list))
+	}
+}
+
 func TestResolveErrorsRollBack(t *testing.T) {
 	ctx := context.Background()
 	m, _ := newManager(t)
