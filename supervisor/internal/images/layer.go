@@ -111,21 +111,19 @@ func (s *Service) ensureLayer(ctx context.Context, j layerJob, sem chan struct{}
 			return err
 		}
 		defer w.Close()
-		pr, pw := io.Pipe()
+		// The body is read straight into the pipe's chunks, which the
+		// blob writer (file and digest) sees on the way.
+		dp := newChunkPipe(256<<10, 8)
 		fetchErr := make(chan error, 1)
 		go func() {
 			defer body.Close()
-			bw := bufio.NewWriterSize(pw, 512<<10)
 			cr := &countingReader{r: body, id: id, total: j.blob.Size, prog: prog}
-			_, err := io.CopyBuffer(io.MultiWriter(w, bw), cr, make([]byte, 256<<10))
-			if err == nil {
-				err = bw.Flush()
-			}
-			pw.CloseWithError(err)
+			_, err := dp.ReadFrom(io.TeeReader(cr, w))
+			dp.CloseWrite(err)
 			fetchErr <- err
 		}()
-		res, tarSize, diffID, err = extractLayer(ctx, pr, ing.FS())
-		pr.CloseWithError(errAborted)
+		res, tarSize, diffID, err = extractLayer(ctx, dp, ing.FS())
+		dp.CloseRead()
 		if ferr := <-fetchErr; ferr != nil && !errors.Is(ferr, errAborted) {
 			return fmt.Errorf("layer %s: download: %w", id, ferr)
 		}
@@ -190,7 +188,9 @@ func (s *Service) fetchBlob(ctx context.Context, j layerJob, sem chan struct{}, 
 
 // extractLayer decompresses r (gzip, zstd or plain tar, by magic number)
 // and unpacks it into dir, returning the uncompressed size and digest.
-// Decompression runs in its own goroutine, overlapping the extraction.
+// Decompression runs in its own goroutine, overlapping the extraction; the
+// uncompressed digest is computed on the extraction's side, off the
+// decompressor, which is the longest stage.
 func extractLayer(ctx context.Context, r io.Reader, dir string) (*unpack.Result, int64, v1.Hash, error) {
 	br := bufio.NewReaderSize(r, 256<<10)
 	dec, closeDec, err := decompress(br)
@@ -199,26 +199,21 @@ func extractLayer(ctx context.Context, r io.Reader, dir string) (*unpack.Result,
 	}
 	defer closeDec()
 	h := sha256.New()
-	pr, pw := io.Pipe()
-	var tarSize int64
+	tp := newChunkPipe(256<<10, 16)
+	tp.h = h
 	decErr := make(chan error, 1)
 	go func() {
-		bw := bufio.NewWriterSize(pw, 1<<20)
-		n, err := io.CopyBuffer(io.MultiWriter(bw, h), dec, make([]byte, 256<<10))
-		tarSize = n
-		if err == nil {
-			err = bw.Flush()
-		}
+		_, err := io.Copy(tp, dec) // dec.WriteTo or tp.ReadFrom: one copy
 		if err == nil {
 			// Whatever follows the compressed stream still counts
 			// for the blob digest the caller computes.
 			_, err = io.Copy(io.Discard, br)
 		}
-		pw.CloseWithError(err)
+		tp.CloseWrite(err)
 		decErr <- err
 	}()
-	res, err := unpack.Apply(ctx, dir, pr)
-	pr.CloseWithError(errAborted)
+	res, err := unpack.Apply(ctx, dir, tp)
+	tp.CloseRead()
 	derr := <-decErr
 	if derr != nil && !errors.Is(derr, errAborted) {
 		return nil, 0, v1.Hash{}, fmt.Errorf("decompress: %w", derr)
@@ -226,7 +221,8 @@ func extractLayer(ctx context.Context, r io.Reader, dir string) (*unpack.Result,
 	if err != nil {
 		return nil, 0, v1.Hash{}, err
 	}
-	return res, tarSize, v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", h.Sum(nil))}, nil
+	// Apply read the stream to its end: every chunk went through h.
+	return res, tp.n, v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", h.Sum(nil))}, nil
 }
 
 var (

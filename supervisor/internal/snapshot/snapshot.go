@@ -1,10 +1,16 @@
 // Package snapshot keeps the unpacked layers under ROOT/snapshots: one
 // directory <id>/fs per layer, keyed by chain ID so that images sharing a
 // base share its directories. A layer is unpacked into ingest-*/fs, fixed
-// up once its lower layers are committed (see unpack.FixUp), then renamed
-// to its short id and recorded in the metadata database. Directories
+// up once its lower layers are committed (see unpack.FixUp), written to
+// disk (one syncfs), then renamed to its short id and recorded in the
+// metadata database. Directories
 // without a record (a crash between rename and record) and ingest
 // leftovers are removed at Open.
+//
+// On ext2/3/4 the store's directory is marked as a top of unrelated
+// hierarchies (chattr +T, see spreadLayers): each layer directory then
+// gets its inodes from a block group of its own instead of the groups of
+// the layers removed just before.
 package snapshot
 
 import (
@@ -15,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/supervisor/internal/metadata"
 	"github.com/berth-project/berth/supervisor/internal/unpack"
@@ -34,6 +42,7 @@ func Open(root string, db *metadata.DB) (*Store, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("open snapshots: %w", err)
 	}
+	spreadLayers(root)
 	known := map[string]bool{}
 	err := db.View(func(tx *metadata.Tx) error {
 		snaps, err := tx.Snapshots()
@@ -150,6 +159,9 @@ func (s *Store) Commit(chainID, parent, diffID string, ing *Ingest, res *unpack.
 			return fmt.Errorf("commit snapshot %s: %w", chainID, err)
 		}
 	}
+	if err := syncFS(ing.FS()); err != nil {
+		return fmt.Errorf("commit snapshot %s: %w", chainID, err)
+	}
 	err := s.db.Update(func(tx *metadata.Tx) error {
 		id, err := tx.NextSnapshotID()
 		if err != nil {
@@ -159,6 +171,10 @@ func (s *Store) Commit(chainID, parent, diffID string, ing *Ingest, res *unpack.
 			return err
 		}
 		ing.committed = true
+		// The rename is on disk before the record is.
+		if err := syncDir(s.root); err != nil {
+			return err
+		}
 		return tx.PutSnapshot(&metadata.Snapshot{
 			ChainID: chainID, ID: id, Parent: parent, DiffID: diffID,
 			Size: res.Size, TarSize: tarSize, Created: time.Now().UTC(),
@@ -222,4 +238,59 @@ func (s *Store) All() ([]metadata.Snapshot, error) {
 		return err
 	})
 	return out, err
+}
+
+// syncFS writes the layer's files to disk before the snapshot is recorded
+// (which the database makes durable), so that a record never outlives its
+// data in a power loss. The extraction writes without fsync per file; one
+// syncfs of the file system at the end costs ~0.1 s per pull here (the
+// first layer's flushes the others' too), against ~10k fsyncs.
+func syncFS(dir string) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.Syncfs(fd); err != nil {
+		return &os.PathError{Op: "syncfs", Path: dir, Err: err}
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// fsTopdirFl is FS_TOPDIR_FL (chattr +T) from linux/fs.h.
+const fsTopdirFl = 0x00020000
+
+// spreadLayers sets FS_TOPDIR_FL on root where the file system knows it
+// (ext2/3/4; elsewhere the ioctl fails and nothing changes). ext4's Orlov
+// allocator then places each new subdirectory (a layer being unpacked) in
+// the block group with the fewest directories and enough free inodes and
+// blocks, starting from a hash of its random name, and the layer's files
+// follow their directory. Without it a layer's inodes come from its
+// parent's group, the same group as the layer removed just before; on an
+// ext4 without a journal the inode allocator skips every inode freed in
+// the last minute one buffer-cache lookup at a time, from the start of the
+// group, for every new inode: after an image was removed, unpacking
+// thousands of files then costs 0.5 ms of kernel time per file (perf:
+// recently_deleted, find_get_block_common under __ext4_new_inode) instead
+// of a few microseconds.
+func spreadLayers(root string) {
+	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
+	if err != nil || flags&fsTopdirFl != 0 {
+		return
+	}
+	unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, int(flags|fsTopdirFl))
 }

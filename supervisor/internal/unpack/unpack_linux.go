@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -66,10 +67,19 @@ type dirTime struct {
 	atime, mtime time.Time
 }
 
+// dirFd is an O_PATH fd of a directory of the layer, and whether the
+// directory is set-group-ID (what is created in it then takes its group
+// instead of the creator's, so even a 0:0 entry needs a chown).
+type dirFd struct {
+	fd     int
+	setgid bool
+}
+
 type extractor struct {
 	rootFd   int
+	root     dirFd
 	rootReal string
-	dirs     map[string]int
+	dirs     map[string]dirFd
 	implicit map[string]bool
 	order    []string
 	dirTimes []dirTime
@@ -87,13 +97,16 @@ func Apply(ctx context.Context, root string, r io.Reader) (*Result, error) {
 	}
 	e := &extractor{
 		rootFd:   fd,
-		dirs:     map[string]int{},
+		dirs:     map[string]dirFd{},
 		implicit: map[string]bool{},
 		buf:      make([]byte, 256<<10),
 		isRoot:   os.Geteuid() == 0,
 	}
 	defer e.close()
 	if e.rootReal, err = os.Readlink(fdPath(fd)); err != nil {
+		return nil, err
+	}
+	if e.root, err = statDir(fd); err != nil {
 		return nil, err
 	}
 	tr := tar.NewReader(r)
@@ -122,7 +135,7 @@ func Apply(ctx context.Context, root string, r io.Reader) (*Result, error) {
 		if err != nil {
 			continue // replaced by a later entry
 		}
-		setTimes(fd, dt.atime, dt.mtime)
+		setTimesPath(fd, dt.atime, dt.mtime)
 		unix.Close(fd)
 	}
 	for _, d := range e.order {
@@ -141,8 +154,8 @@ func (e *extractor) close() {
 // flush forgets cached directory fds; called whenever an entry is removed,
 // since a cached fd could then name a directory no longer in the tree.
 func (e *extractor) flush() {
-	for _, fd := range e.dirs {
-		unix.Close(fd)
+	for _, d := range e.dirs {
+		unix.Close(d.fd)
 	}
 	clear(e.dirs)
 }
@@ -181,42 +194,58 @@ func openInRoot(rootFd int, name string, flags int) (int, error) {
 }
 
 // dir returns an O_PATH fd of directory rel, creating missing directories
-// (and remembering them as implicit).
-func (e *extractor) dir(rel string) (int, error) {
+// (and remembering them as implicit). Resolved directories stay cached
+// until an entry is removed: tar entries come mostly in directory order,
+// so most entries cost no path walk at all, only an *at call relative to
+// their parent's fd.
+func (e *extractor) dir(rel string) (dirFd, error) {
 	if rel == "" {
-		return e.rootFd, nil
+		return e.root, nil
 	}
-	if fd, ok := e.dirs[rel]; ok {
-		return fd, nil
+	if d, ok := e.dirs[rel]; ok {
+		return d, nil
 	}
 	fd, err := e.resolve(rel, unix.O_PATH|unix.O_DIRECTORY)
 	if err == unix.ENOENT {
 		if err := e.mkdirImplicit(rel); err != nil {
-			return -1, err
+			return dirFd{}, err
 		}
 		fd, err = e.resolve(rel, unix.O_PATH|unix.O_DIRECTORY)
 	}
 	if err != nil {
-		return -1, &os.PathError{Op: "open parent", Path: rel, Err: err}
+		return dirFd{}, &os.PathError{Op: "open parent", Path: rel, Err: err}
+	}
+	d, err := statDir(fd)
+	if err != nil {
+		unix.Close(fd)
+		return dirFd{}, err
 	}
 	if len(e.dirs) > 512 {
 		e.flush()
 	}
-	e.dirs[rel] = fd
-	return fd, nil
+	e.dirs[rel] = d
+	return d, nil
+}
+
+func statDir(fd int) (dirFd, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return dirFd{}, err
+	}
+	return dirFd{fd: fd, setgid: st.Mode&unix.S_ISGID != 0}, nil
 }
 
 // mkdirImplicit creates directory rel, which the tar did not list.
 func (e *extractor) mkdirImplicit(rel string) error {
 	parent, base := split(rel)
-	pfd, err := e.dir(parent)
+	pd, err := e.dir(parent)
 	if err != nil {
 		return err
 	}
-	if err := unix.Mkdirat(pfd, base, 0o755); err != nil && err != unix.EEXIST {
+	if err := unix.Mkdirat(pd.fd, base, 0o755); err != nil && err != unix.EEXIST {
 		return &os.PathError{Op: "mkdir", Path: rel, Err: err}
 	}
-	real, err := e.realPath(pfd, base)
+	real, err := e.realPath(pd.fd, base)
 	if err != nil {
 		return err
 	}
@@ -260,43 +289,74 @@ func (e *extractor) entry(hdr *tar.Header, tr io.Reader) error {
 	switch hdr.Typeflag {
 	case tar.TypeXGlobalHeader, tar.TypeXHeader:
 		return nil
+	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse, tar.TypeDir, tar.TypeSymlink, tar.TypeLink,
+		tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+	default:
+		return fmt.Errorf("unsupported tar entry type %q", hdr.Typeflag)
 	}
-	pfd, err := e.dir(dirRel)
+	pd, err := e.dir(dirRel)
 	if err != nil {
 		return err
 	}
-	var st unix.Stat_t
-	if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil {
-		if hdr.Typeflag == tar.TypeDir && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+	mode := uint32(hdr.Mode) & 0o7777
+	// Create first and look only if the name is taken (rare: most
+	// entries are new), instead of a stat before every entry.
+	done, err := e.create(pd, base, name, hdr, tr, mode)
+	if err == unix.EEXIST {
+		var st unix.Stat_t
+		if serr := unix.Fstatat(pd.fd, base, &st, unix.AT_SYMLINK_NOFOLLOW); serr == nil &&
+			hdr.Typeflag == tar.TypeDir && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			delete(e.implicit, name) // listed after all: keep its own attributes
+			e.dirTimes = append(e.dirTimes, dirTime{name, atimeOf(hdr), hdr.ModTime})
+			if (st.Mode^mode)&unix.S_ISGID != 0 {
+				// Cached fds of it (under any name) carry
+				// the old set-group-ID state.
+				if err := e.attrs(pd, base, hdr, mode); err != nil {
+					return err
+				}
+				e.flush()
+				return nil
+			}
+			done, err = false, nil
 		} else {
 			// A later entry replaces an earlier one of this layer.
+			// Remove through pd before the flush closes its fd.
+			if err := removeAt(pd.fd, base); err != nil {
+				return err
+			}
 			e.flush()
-			if err := removeAt(pfd, base); err != nil {
+			if pd, err = e.dir(dirRel); err != nil {
 				return err
 			}
-			pfd, err = e.dir(dirRel)
-			if err != nil {
-				return err
-			}
+			done, err = e.create(pd, base, name, hdr, tr, mode)
 		}
 	}
-	mode := uint32(hdr.Mode) & 0o7777
+	if err != nil || done {
+		return err
+	}
+	return e.attrs(pd, base, hdr, mode)
+}
+
+// create makes the entry base in directory pd. It fails with EEXIST,
+// before consuming any data, if the name is taken. done means the entry
+// is complete (a regular file with its attributes, a hard link); else the
+// caller sets the attributes.
+func (e *extractor) create(pd dirFd, base, name string, hdr *tar.Header, tr io.Reader, mode uint32) (done bool, err error) {
 	switch hdr.Typeflag {
 	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
-		return e.file(pfd, base, hdr, tr, mode)
+		return true, e.file(pd, base, hdr, tr, mode)
 	case tar.TypeDir:
-		if err := unix.Mkdirat(pfd, base, 0o700); err != nil && err != unix.EEXIST {
-			return err
+		if err := unix.Mkdirat(pd.fd, base, 0o700); err != nil {
+			return false, err
 		}
 		e.dirTimes = append(e.dirTimes, dirTime{name, atimeOf(hdr), hdr.ModTime})
 	case tar.TypeSymlink:
-		if err := unix.Symlinkat(hdr.Linkname, pfd, base); err != nil {
-			return err
+		if err := unix.Symlinkat(hdr.Linkname, pd.fd, base); err != nil {
+			return false, err
 		}
 	case tar.TypeLink:
-		return e.hardlink(pfd, base, name, hdr.Linkname)
-	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+		return true, e.hardlink(pd.fd, base, name, hdr.Linkname)
+	default: // tar.TypeChar, tar.TypeBlock, tar.TypeFifo
 		m := mode
 		switch hdr.Typeflag {
 		case tar.TypeChar:
@@ -307,13 +367,18 @@ func (e *extractor) entry(hdr *tar.Header, tr io.Reader) error {
 			m |= unix.S_IFIFO
 		}
 		dev := unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))
-		if err := unix.Mknodat(pfd, base, m, int(dev)); err != nil {
-			return err
+		if err := unix.Mknodat(pd.fd, base, m, int(dev)); err != nil {
+			return false, err
 		}
-	default:
-		return fmt.Errorf("unsupported tar entry type %q", hdr.Typeflag)
 	}
-	return e.attrs(pfd, base, hdr, mode)
+	return false, nil
+}
+
+// needChown tells whether an entry created by this process in pd does
+// not already have the owner hdr asks for: it has root's (0:0) unless pd is
+// set-group-ID, or this process is not root.
+func (e *extractor) needChown(pd dirFd, hdr *tar.Header) bool {
+	return hdr.Uid != 0 || hdr.Gid != 0 || !e.isRoot || pd.setgid
 }
 
 func atimeOf(hdr *tar.Header) time.Time {
@@ -323,8 +388,8 @@ func atimeOf(hdr *tar.Header) time.Time {
 	return hdr.AccessTime
 }
 
-func (e *extractor) file(pfd int, base string, hdr *tar.Header, r io.Reader, mode uint32) error {
-	fd, err := unix.Openat(pfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+func (e *extractor) file(pd dirFd, base string, hdr *tar.Header, r io.Reader, mode uint32) error {
+	fd, err := unix.Openat(pd.fd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return err
 	}
@@ -334,19 +399,19 @@ func (e *extractor) file(pfd int, base string, hdr *tar.Header, r io.Reader, mod
 		return err
 	}
 	e.res.Size += n
-	if hdr.Uid != 0 || hdr.Gid != 0 || !e.isRoot {
+	if e.needChown(pd, hdr) {
 		if err := unix.Fchown(fd, hdr.Uid, hdr.Gid); err != nil {
 			return err
 		}
 	}
+	// Mode after owner: chown clears set-id bits.
 	if err := unix.Fchmod(fd, mode); err != nil {
 		return err
 	}
 	if err := e.xattrs(fd, "", hdr); err != nil {
 		return err
 	}
-	ts := []unix.Timespec{unix.NsecToTimespec(atimeOf(hdr).UnixNano()), unix.NsecToTimespec(hdr.ModTime.UnixNano())}
-	return unix.UtimesNanoAt(unix.AT_FDCWD, fdPath(fd), ts, 0)
+	return futimens(fd, atimeOf(hdr), hdr.ModTime)
 }
 
 type fdWriter int
@@ -368,25 +433,29 @@ func (w fdWriter) Write(p []byte) (int, error) {
 }
 
 // attrs applies owner, mode, xattrs and (for non-directories) times to the
-// entry base in directory pfd without following a symlink.
-func (e *extractor) attrs(pfd int, base string, hdr *tar.Header, mode uint32) error {
-	if err := unix.Fchownat(pfd, base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return err
-	}
-	if hdr.Typeflag != tar.TypeSymlink {
-		// Mode after owner: chown clears set-id bits.
-		if err := unix.Fchmodat(pfd, base, mode, 0); err != nil {
+// entry base in directory pd without following a symlink.
+func (e *extractor) attrs(pd dirFd, base string, hdr *tar.Header, mode uint32) error {
+	if e.needChown(pd, hdr) {
+		if err := unix.Fchownat(pd.fd, base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			return err
 		}
 	}
-	if err := e.xattrs(-1, fdPath(pfd)+"/"+base, hdr); err != nil {
-		return err
+	if hdr.Typeflag != tar.TypeSymlink {
+		// Mode after owner: chown clears set-id bits.
+		if err := unix.Fchmodat(pd.fd, base, mode, 0); err != nil {
+			return err
+		}
+	}
+	if len(hdr.PAXRecords) > 0 {
+		if err := e.xattrs(-1, fdPath(pd.fd)+"/"+base, hdr); err != nil {
+			return err
+		}
 	}
 	if hdr.Typeflag == tar.TypeDir {
 		return nil
 	}
-	ts := []unix.Timespec{unix.NsecToTimespec(atimeOf(hdr).UnixNano()), unix.NsecToTimespec(hdr.ModTime.UnixNano())}
-	return unix.UtimesNanoAt(pfd, base, ts, unix.AT_SYMLINK_NOFOLLOW)
+	ts := timespecs(atimeOf(hdr), hdr.ModTime)
+	return unix.UtimesNanoAt(pd.fd, base, ts[:], unix.AT_SYMLINK_NOFOLLOW)
 }
 
 // xattrs sets the entry's PAX xattrs on fd, or if fd < 0 on p (never
@@ -419,10 +488,11 @@ func isOverlayXattr(name string) bool {
 }
 
 func (e *extractor) whiteout(dirRel, base string) error {
-	pfd, err := e.dir(dirRel)
+	pd, err := e.dir(dirRel)
 	if err != nil {
 		return err
 	}
+	pfd := pd.fd
 	if base == opaqueMarker {
 		// Through the fd's /proc magic link: pfd is an O_PATH fd.
 		return unix.Setxattr(fdPath(pfd), opaqueXattr, []byte("y"), 0)
@@ -450,6 +520,10 @@ func (e *extractor) hardlink(pfd int, base, name, linkname string) error {
 	}
 	tfd, err := e.resolve(target, unix.O_PATH|unix.O_NOFOLLOW)
 	if err == unix.ENOENT {
+		var st unix.Stat_t
+		if unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+			return unix.EEXIST // the caller removes the old entry first
+		}
 		e.res.LowerLinks = append(e.res.LowerLinks, Link{Name: name, Target: target})
 		return nil
 	}
@@ -504,7 +578,28 @@ func removeAt(dirfd int, name string) error {
 
 func fdPath(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
 
-func setTimes(fd int, atime, mtime time.Time) error {
-	ts := []unix.Timespec{unix.NsecToTimespec(atime.UnixNano()), unix.NsecToTimespec(mtime.UnixNano())}
-	return unix.UtimesNanoAt(unix.AT_FDCWD, fdPath(fd), ts, 0)
+func timespecs(atime, mtime time.Time) [2]unix.Timespec {
+	return [2]unix.Timespec{unix.NsecToTimespec(atime.UnixNano()), unix.NsecToTimespec(mtime.UnixNano())}
+}
+
+// futimens sets the times of the file open as fd (utimensat with a NULL
+// path: no lookup, unlike a /proc/self/fd path).
+func futimens(fd int, atime, mtime time.Time) error {
+	ts := timespecs(atime, mtime)
+	_, _, errno := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&ts[0])), 0, 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// setTimesPath sets the times of what the O_PATH fd refers to (not
+// following it if it is a symlink).
+func setTimesPath(fd int, atime, mtime time.Time) error {
+	ts := timespecs(atime, mtime)
+	err := unix.UtimesNanoAt(fd, "", ts[:], unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW)
+	if err == unix.EINVAL { // kernels before AT_EMPTY_PATH support in utimensat
+		err = unix.UtimesNanoAt(unix.AT_FDCWD, fdPath(fd), ts[:], 0)
+	}
+	return err
 }
