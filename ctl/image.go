@@ -2,13 +2,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
-	"text/template"
 
 	"github.com/spf13/cobra"
 
@@ -50,59 +47,13 @@ func newInspectCommand() *cobra.Command {
 }
 
 func runInspect(ctx context.Context, names []string, tmpl string) error {
-	c, err := dial(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	var objs []json.RawMessage
-	failed := false
-	for _, n := range names {
+	return inspectEach(ctx, names, tmpl, func(ctx context.Context, c *client.Client, n string) ([][]byte, error) {
 		resp, err := c.Images.Inspect(ctx, &api.InspectImagesRequest{Names: []string{n}})
 		if err != nil {
-			fmt.Fprintln(os.Stderr, client.Wrap(err))
-			failed = true
-			continue
+			return nil, err
 		}
-		for _, j := range resp.Json {
-			objs = append(objs, j)
-		}
-	}
-	if tmpl != "" {
-		t, err := template.New("").Funcs(template.FuncMap{
-			"json": func(v any) string { b, _ := json.Marshal(v); return string(b) },
-		}).Parse(tmpl)
-		if err != nil {
-			return fmt.Errorf("template parsing error: %w", err)
-		}
-		for _, o := range objs {
-			var v any
-			json.Unmarshal(o, &v)
-			if err := t.Execute(os.Stdout, v); err != nil {
-				return err
-			}
-			fmt.Println()
-		}
-	} else {
-		var buf bytes.Buffer
-		buf.WriteString("[")
-		for i, o := range objs {
-			if i > 0 {
-				buf.WriteString(",")
-			}
-			buf.WriteString("\n    ")
-			buf.Write(bytes.ReplaceAll(o, []byte("\n"), []byte("\n    ")))
-		}
-		if len(objs) > 0 {
-			buf.WriteString("\n")
-		}
-		buf.WriteString("]\n")
-		os.Stdout.Write(buf.Bytes())
-	}
-	if failed {
-		return exitError{1}
-	}
-	return nil
+		return resp.Json, nil
+	})
 }
 
 func newPruneCommand() *cobra.Command {

@@ -148,3 +148,35 @@ func jsonString(v any) string {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// inspectEach looks each name up with get and prints what was found the way
+// `inspect` does; the errors of the others go to stderr, and then the
+// command fails if any lookup failed, as Docker does.
+func inspectEach(ctx context.Context, names []string, tmpl string,
+	get func(ctx context.Context, c *client.Client, name string) ([][]byte, error)) error {
+	c, err := dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var objs []json.RawMessage
+	failed := false
+	for _, n := range names {
+		found, err := get(ctx, c, n)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, client.Wrap(err))
+			failed = true
+			continue
+		}
+		for _, j := range found {
+			objs = append(objs, j)
+		}
+	}
+	if err := printJSONObjects(objs, tmpl); err != nil {
+		return err
+	}
+	if failed {
+		return exitError{1}
+	}
+	return nil
+}

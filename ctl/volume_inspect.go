@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -29,29 +26,11 @@ func newVolumeInspectCommand() *cobra.Command {
 // runVolumeInspect prints what it found and the errors of the others,
 // then fails if any failed, as Docker does.
 func runVolumeInspect(ctx context.Context, names []string, tmpl string) error {
-	c, err := dial(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	var objs []json.RawMessage
-	failed := false
-	for _, n := range names {
+	return inspectEach(ctx, names, tmpl, func(ctx context.Context, c *client.Client, n string) ([][]byte, error) {
 		resp, err := c.Volumes().Inspect(ctx, &api.InspectVolumesRequest{Names: []string{n}})
 		if err != nil {
-			fmt.Fprintln(os.Stderr, client.Wrap(err))
-			failed = true
-			continue
+			return nil, err
 		}
-		for _, j := range resp.Json {
-			objs = append(objs, j)
-		}
-	}
-	if err := printJSONObjects(objs, tmpl); err != nil {
-		return err
-	}
-	if failed {
-		return exitError{1}
-	}
-	return nil
+		return resp.Json, nil
+	})
 }
