@@ -205,8 +205,9 @@ func initExec(cfg *initConfig, spec *specs.Spec, process *specs.Process, sock *o
 	if err != nil {
 		return err
 	}
-	// The sync socket stays open and close-on-exec: EOF tells the parent
-	// that execve succeeded, an error message that it did not.
+	// The sync socket stays open and close-on-exec: "execing" then EOF tells
+	// the parent that execve succeeded, an error message that it did not.
+	pp.announce = func() { json.NewEncoder(sock).Encode(message{Type: msgExecing}) }
 	return pp.exec(cfg.PreserveFds)
 }
 

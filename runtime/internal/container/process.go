@@ -22,10 +22,14 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 // reported ready, so that a bad capability name, rlimit or seccomp rule
 // fails `create` instead of killing the container after `start`.
 type prepared struct {
-	p      *specs.Process
-	path   string
-	caps   capability.Capabilities
-	filter *seccomp.Program
+	// announce, when set, is called right before the last steps (identity,
+	// capabilities, seccomp, execve), so that the parent can tell a process
+	// that died during set-up from one that exec'd (both close the socket).
+	announce func()
+	p        *specs.Process
+	path     string
+	caps     capability.Capabilities
+	filter   *seccomp.Program
 }
 
 func prepareProcess(spec *specs.Spec, p *specs.Process) (*prepared, error) {
@@ -84,6 +88,9 @@ func (pp *prepared) exec(preserveFds int) error {
 	}
 	if err := closeExtraFds(3 + preserveFds); err != nil {
 		return err
+	}
+	if pp.announce != nil {
+		pp.announce()
 	}
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
 	// while we still have it. Otherwise load it last, so that it applies

@@ -188,18 +188,25 @@ func (c *child) send(cfg *initConfig) error {
 	return nil
 }
 
-// wait reads the child's messages until "ready"; with eofOK, end of stream
-// (the child exec'd) counts as ready too. hooks runs when the child asks.
-func (c *child) wait(eofOK bool, hooks func() error) error {
+// wait reads the child's messages until "ready"; for an exec'd process
+// (execing), end of stream after its "execing" message counts as ready
+// too. hooks runs when the child asks.
+func (c *child) wait(execing bool, hooks func() error) error {
+	announced := false
 	for {
 		var m message
 		if err := c.dec.Decode(&m); err != nil {
-			if eofOK && (errors.Is(err, io.EOF) || errors.Is(err, unix.ECONNRESET)) {
+			if announced && (errors.Is(err, io.EOF) || errors.Is(err, unix.ECONNRESET)) {
 				return nil
+			}
+			if execing {
+				return fmt.Errorf("exec'd process died before it could start: %w", err)
 			}
 			return fmt.Errorf("init process exited before it was ready: %w", err)
 		}
 		switch m.Type {
+		case msgExecing:
+			announced = execing
 		case msgReady:
 			return nil
 		case msgError:

@@ -32,6 +32,9 @@ const (
 	// (in the runtime's namespaces) before pivot_root; it answers msgAck.
 	msgHooks msgType = "hooks"
 	msgAck   msgType = "ack"
+	// msgExecing: an exec'd process is about to execve; end of stream after
+	// it means success, before it a process that died.
+	msgExecing msgType = "execing"
 )
 
 type message struct {
