@@ -434,3 +434,37 @@ func TestRootfs(t *testing.T) {
 		}
 	})
 }
+
+// TestDevBindMountUntouched: when /dev is a bind mount (docker run -v
+// /dev:/dev style), the runtime must not create its default device nodes in
+// it: that would replace the source's own entries on the host.
+func TestDevBindMountUntouched(t *testing.T) {
+	requireRoot(t)
+	t.Parallel()
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "null"), []byte("host file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := newBundle(t, "sh", "-c", "cat /dev/null")
+	b.edit(t, func(s *specs.Spec) {
+		var ms []specs.Mount
+		for _, m := range s.Mounts {
+			if !strings.HasPrefix(m.Destination, "/dev") {
+				ms = append(ms, m)
+			}
+		}
+		s.Mounts = append(ms, specs.Mount{Destination: "/dev", Type: "bind", Source: src, Options: []string{"rbind"}})
+	})
+	if got, want := runOK(t, b), "host file\n"; got != want {
+		t.Errorf("cat /dev/null in a container with /dev bound to %s = %q, want %q (the source's file)", src, got, want)
+	}
+	fi, err := os.Lstat(filepath.Join(src, "null"))
+	if err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("bind source %s/null after the run: %v, %v; want the regular file left as it was", src, fi, err)
+	}
+	for _, name := range []string{"zero", "full", "random", "urandom", "tty", "ptmx", "fd"} {
+		if _, err := os.Lstat(filepath.Join(src, name)); err == nil {
+			t.Errorf("the runtime created %s in the bind-mounted /dev source %s", name, src)
+		}
+	}
+}

@@ -27,23 +27,21 @@ func Setup(spec *specs.Spec, rootfs string, noPivot bool, beforePivot func() err
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind mount rootfs %s: %w", rootfs, err)
 	}
-	devMounted := false
 	for i := range spec.Mounts {
-		m := &spec.Mounts[i]
-		if filepath.Clean(m.Destination) == "/dev" {
-			devMounted = true
-		}
-		if err := mountEntry(rootfs, m); err != nil {
+		if err := mountEntry(rootfs, &spec.Mounts[i]); err != nil {
 			return err
 		}
 	}
-	if devMounted || !hasBindMount(spec, "/dev") {
+	// A /dev bound from elsewhere (the host's, with docker's -v /dev:/dev)
+	// is used as it is: creating nodes and links in it would replace the
+	// source's own entries.
+	if !hasBindMount(spec, "/dev") {
 		if err := createDevices(rootfs, spec); err != nil {
 			return err
 		}
-	}
-	if err := devSymlinks(rootfs); err != nil {
-		return err
+		if err := devSymlinks(rootfs); err != nil {
+			return err
+		}
 	}
 	if beforePivot != nil {
 		if err := beforePivot(); err != nil {
