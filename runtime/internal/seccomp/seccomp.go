@@ -1,6 +1,7 @@
 // Package seccomp turns the linux.seccomp section of config.json into a BPF
-// filter with libseccomp and loads it on the calling thread (the one that
-// is about to execve the container process).
+// filter with libseccomp (Compile, before the container is reported ready)
+// and loads it on the calling thread, the one about to execve the
+// container process (Program.Load, one system call).
 package seccomp
 
 import (
@@ -15,20 +16,6 @@ import (
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 )
-
-// Load builds the filter for s and loads it. It does not set no_new_privs:
-// the caller decides (and needs CAP_SYS_ADMIN when it is not set).
-func Load(s *specs.LinuxSeccomp) error {
-	f, err := Build(s)
-	if err != nil {
-		return err
-	}
-	defer f.Release()
-	if err := f.Load(); err != nil {
-		return fmt.Errorf("load seccomp filter: %w", err)
-	}
-	return nil
-}
 
 // Build compiles s into a libseccomp filter without loading it.
 func Build(s *specs.LinuxSeccomp) (*libseccomp.ScmpFilter, error) {
