@@ -60,13 +60,18 @@ type parentSpec struct {
 	} `json:"process"`
 	Hooks       json.RawMessage   `json:"hooks"`
 	Annotations map[string]string `json:"annotations"`
-	Linux       *struct {
-		Namespaces  []specs.LinuxNamespace `json:"namespaces"`
-		UIDMappings []specs.LinuxIDMapping `json:"uidMappings"`
-		GIDMappings []specs.LinuxIDMapping `json:"gidMappings"`
-		CgroupsPath string                 `json:"cgroupsPath"`
-		Resources   *specs.LinuxResources  `json:"resources"`
-	} `json:"linux"`
+	Linux       *parentLinux      `json:"linux"`
+}
+
+type parentLinux struct {
+	Namespaces  []specs.LinuxNamespace `json:"namespaces"`
+	UIDMappings []specs.LinuxIDMapping `json:"uidMappings"`
+	GIDMappings []specs.LinuxIDMapping `json:"gidMappings"`
+	CgroupsPath string                 `json:"cgroupsPath"`
+	Resources   *specs.LinuxResources  `json:"resources"`
+	// Seccomp is compiled here (or found in the cache) while the init
+	// starts, and sent to it ready to load.
+	Seccomp *specs.LinuxSeccomp `json:"seccomp"`
 }
 
 func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error) {
@@ -174,6 +179,7 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 		extra = append(extra, console)
 	}
 
+	filter := compileAsync(o.Root, spec.Linux.Seccomp)
 	ch, err = spawn(spawnOpts{
 		mode:     "init",
 		dir:      bundle,
@@ -198,6 +204,9 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 		return nil, ch, nil, err
 	}
 	cfg.Pid = ch.pid
+	if cfg.Seccomp, err = filter(); err != nil {
+		return nil, ch, nil, err
+	}
 	h, err := decodeHooks(spec.Hooks)
 	if err != nil {
 		return nil, nil, nil, err
@@ -267,13 +276,7 @@ func loadSpec(bundle string) (*parentSpec, []byte, error) {
 		return nil, nil, fmt.Errorf("%s: process.args is empty", path)
 	}
 	if spec.Linux == nil {
-		spec.Linux = &struct {
-			Namespaces  []specs.LinuxNamespace `json:"namespaces"`
-			UIDMappings []specs.LinuxIDMapping `json:"uidMappings"`
-			GIDMappings []specs.LinuxIDMapping `json:"gidMappings"`
-			CgroupsPath string                 `json:"cgroupsPath"`
-			Resources   *specs.LinuxResources  `json:"resources"`
-		}{}
+		spec.Linux = &parentLinux{}
 	}
 	return &spec, data, nil
 }

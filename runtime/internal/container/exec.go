@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -82,6 +83,11 @@ func (c *Container) Exec(o ExecOpts) (pid int, err error) {
 		cfg.ConsoleFd = 3 + len(extra)
 		extra = append(extra, console)
 	}
+	var sc *specs.LinuxSeccomp
+	if spec.Linux != nil {
+		sc = spec.Linux.Seccomp
+	}
+	filter := compileAsync(filepath.Dir(c.dir), sc)
 	ch, err := spawn(spawnOpts{
 		mode:   "exec",
 		join:   join,
@@ -103,6 +109,10 @@ func (c *Container) Exec(o ExecOpts) (pid int, err error) {
 		return 0, err
 	}
 	defer ch.sock.Close()
+	if cfg.Seccomp, err = filter(); err != nil {
+		ch.kill()
+		return 0, err
+	}
 	if err := ch.send(cfg); err != nil {
 		ch.kill()
 		return 0, err

@@ -144,7 +144,7 @@ func initContainer(cfg *initConfig, spec *specs.Spec, sock *os.File, enc *json.E
 			return fmt.Errorf("set oom_score_adj: %w", err)
 		}
 	}
-	pp, err := prepareProcess(spec, spec.Process)
+	pp, err := prepareProcess(spec, spec.Process, cfg.Seccomp)
 	if err != nil {
 		return err
 	}
@@ -201,7 +201,7 @@ func initExec(cfg *initConfig, spec *specs.Spec, process *specs.Process, sock *o
 			return err
 		}
 	}
-	pp, err := prepareProcess(spec, process)
+	pp, err := prepareProcess(spec, process, cfg.Seccomp)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ type prepared struct {
 	filter   *seccomp.Program
 }
 
-func prepareProcess(spec *specs.Spec, p *specs.Process) (*prepared, error) {
+func prepareProcess(spec *specs.Spec, p *specs.Process, filter []byte) (*prepared, error) {
 	for _, rl := range p.Rlimits {
 		if _, ok := rlimitNames[rl.Type]; !ok {
 			return nil, fmt.Errorf("unknown rlimit %q in config.json", rl.Type)
@@ -48,7 +48,8 @@ func prepareProcess(spec *specs.Spec, p *specs.Process) (*prepared, error) {
 	}
 	pp := &prepared{p: p, path: path, caps: caps}
 	if spec.Linux != nil && spec.Linux.Seccomp != nil {
-		if pp.filter, err = seccomp.Compile(spec.Linux.Seccomp); err != nil {
+		// The parent compiled it (compileAsync).
+		if pp.filter, err = seccomp.Decode(filter); err != nil {
 			return nil, err
 		}
 	}
@@ -310,4 +311,34 @@ func homeDir(uid uint32) string {
 		}
 	}
 	return "/"
+}
+
+// seccompCacheDir is where compiled filters are kept under the state
+// root. No container id can contain "@", so it never meets a state dir.
+func seccompCacheDir(root string) string { return filepath.Join(root, "@seccomp") }
+
+// compileAsync starts compiling s (nil: no filter) while the caller
+// spawns the child, and returns the function that waits for the encoded
+// program.
+func compileAsync(root string, s *specs.LinuxSeccomp) func() ([]byte, error) {
+	if s == nil {
+		return func() ([]byte, error) { return nil, nil }
+	}
+	type result struct {
+		b   []byte
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		p, err := seccomp.Cached(seccompCacheDir(root), s)
+		if err != nil {
+			ch <- result{err: err}
+			return
+		}
+		ch <- result{b: p.Encode()}
+	}()
+	return func() ([]byte, error) {
+		r := <-ch
+		return r.b, r.err
+	}
 }

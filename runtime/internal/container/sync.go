@@ -66,4 +66,6 @@ type initConfig struct {
 	ConsoleFd    int      `json:"console_fd"` // -1 without a terminal
 	PreserveFds  int      `json:"preserve_fds"`
 	ExtraEnv     []string `json:"extra_env,omitempty"`
+	// Seccomp is linux.seccomp compiled by the parent (seccomp.Encode).
+	Seccomp []byte `json:"seccomp,omitempty"`
 }

@@ -212,20 +212,10 @@ func Compile(s *specs.LinuxSeccomp) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seccomp: read filter: %w", err)
 	}
-	const insnSize = 8
-	if len(raw) == 0 || len(raw)%insnSize != 0 {
+	if len(raw) == 0 || len(raw)%8 != 0 {
 		return nil, fmt.Errorf("seccomp: exported filter has a bad size %d", len(raw))
 	}
-	p := &Program{insns: make([]unix.SockFilter, len(raw)/insnSize)}
-	for i := range p.insns {
-		b := raw[i*insnSize:]
-		p.insns[i] = unix.SockFilter{
-			Code: binary.NativeEndian.Uint16(b[0:]),
-			Jt:   b[2],
-			Jf:   b[3],
-			K:    binary.NativeEndian.Uint32(b[4:]),
-		}
-	}
+	p := &Program{insns: parseInsns(raw)}
 	for _, fl := range s.Flags {
 		switch fl {
 		case specs.LinuxSeccompFlagLog:
@@ -237,6 +227,22 @@ func Compile(s *specs.LinuxSeccomp) (*Program, error) {
 		}
 	}
 	return p, nil
+}
+
+// parseInsns reads instructions in the kernel's layout (len(raw) is a
+// multiple of 8).
+func parseInsns(raw []byte) []unix.SockFilter {
+	insns := make([]unix.SockFilter, len(raw)/8)
+	for i := range insns {
+		b := raw[i*8:]
+		insns[i] = unix.SockFilter{
+			Code: binary.NativeEndian.Uint16(b[0:]),
+			Jt:   b[2],
+			Jf:   b[3],
+			K:    binary.NativeEndian.Uint32(b[4:]),
+		}
+	}
+	return insns
 }
 
 // Load installs the program on the calling thread.

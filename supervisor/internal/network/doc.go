@@ -7,7 +7,7 @@
 //
 // Kernel pieces: Linux bridges and veths through netlink
 // (github.com/vishvananda/netlink); packet rules in one nftables table
-// that berth owns and always rewrites whole through `nft -f` (see
+// that berth owns and rewrites whole through `nft -f` when it changes (see
 // firewall.go); namespaces bind-mounted on STATE/netns/ID.
 //
 // The containers service uses it like this:

@@ -91,6 +91,10 @@ type Manager struct {
 	upstreams       []string
 	search, dnsOpts string
 	closed          bool
+	// applied is the table as last written: a start or stop that does
+	// not change it (no published ports) costs no nft run, which is
+	// most of a container's network set-up time.
+	applied string
 }
 
 // New opens the manager: it records the predefined networks. The first
@@ -365,8 +369,12 @@ func (m *Manager) syncLocked() error {
 			rs.Ports = append(rs.Ports, pr)
 		}
 	}
-	if err := m.fw.apply(rs.script()); err != nil {
-		return err
+	if script := rs.script(); script != m.applied {
+		m.applied = ""
+		if err := m.fw.apply(script); err != nil {
+			return err
+		}
+		m.applied = script
 	}
 	names := buildNames(byID, eps)
 	m.names.Store(&names)
@@ -536,6 +544,7 @@ func (m *Manager) Purge(ctx context.Context) error {
 			errs = append(errs, deleteLink(n.Bridge))
 		}
 	}
+	m.applied = ""
 	errs = append(errs, m.fw.apply(deleteScript(m.cfg.Table)))
 	return errors.Join(errs...)
 }

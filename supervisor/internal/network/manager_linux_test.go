@@ -528,3 +528,49 @@ func TestModesAndBadInput(t *testing.T) {
 		t.Errorf("List = %v", names)
 	}
 }
+
+// countingFirewall counts the scripts that reach nft.
+type countingFirewall struct {
+	firewall
+	n int
+}
+
+func (c *countingFirewall) apply(script string) error {
+	c.n++
+	return c.firewall.apply(script)
+}
+
+// TestFirewallOnlyOnChange: a container without published ports leaves
+// the table as it was, so its start and stop run no nft; one with ports
+// rewrites it on both.
+func TestFirewallOnlyOnChange(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	fw := &countingFirewall{firewall: e.m.fw}
+	e.m.fw = fw
+	id := "f1" + randHex(8)
+	e.attach(id, "plain", AttachRequest{})
+	if err := e.m.Detach(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if fw.n != 0 {
+		t.Errorf("attach and detach without ports ran nft %d times, want 0", fw.n)
+	}
+	ports, err := ParsePorts([]string{fmt.Sprintf("127.0.0.1:%d:80", freePort(t))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id = "f2" + randHex(8)
+	e.attach(id, "pub", AttachRequest{Ports: ports})
+	if err := e.m.Detach(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if fw.n != 2 {
+		t.Errorf("attach and detach with a port ran nft %d times, want 2", fw.n)
+	}
+	// The table is really there and current (not only remembered).
+	rules, err := exec.Command("nft", "list", "table", "ip", e.table).Output()
+	if err != nil || !strings.Contains(string(rules), "chain publish") {
+		t.Errorf("table %s after the runs: %v\n%s", e.table, err, rules)
+	}
+}
