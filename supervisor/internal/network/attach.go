@@ -137,7 +137,7 @@ func (m *Manager) Attach(ctx context.Context, containerID, name string, req Atta
 	}
 	defer func() {
 		if err != nil {
-			m.teardownLocked(ep)
+			m.teardownLocked(ep, true)
 			m.syncLocked()
 			err = fmt.Errorf("attach %s: %w", containerID, err)
 		}
@@ -318,13 +318,11 @@ func (m *Manager) writeFilesLocked(ep *metadata.Endpoint) error {
 }
 
 // teardownLocked removes everything of ep from the kernel, the held
-// ports, its files and its record; missing pieces are no error. The
-// caller syncs the rules.
-func (m *Manager) teardownLocked(ep *metadata.Endpoint) error {
+// ports and meta.db. The namespace goes before the veths: once it is
+// gone the kernel is already destroying each pair. With links false the
+// caller deletes the host veths itself, after unlocking (see Detach).
+func (m *Manager) teardownLocked(ep *metadata.Endpoint, links bool) error {
 	var errs []error
-	for _, en := range ep.Networks {
-		errs = append(errs, deleteLink(en.HostVeth))
-	}
 	for _, c := range m.reserved[ep.ContainerID] {
 		c.Close()
 	}
@@ -332,8 +330,20 @@ func (m *Manager) teardownLocked(ep *metadata.Endpoint) error {
 	if ep.NetNS != "" {
 		errs = append(errs, deleteNetNS(ep.NetNS))
 	}
+	if links {
+		errs = append(errs, deleteVeths(ep))
+	}
 	errs = append(errs, os.RemoveAll(m.filesDir(ep.ContainerID)))
 	errs = append(errs, m.db.Update(func(tx *metadata.Tx) error { return tx.DeleteEndpoint(ep.ContainerID) }))
+	return errors.Join(errs...)
+}
+
+// deleteVeths removes the host ends of ep's veths.
+func deleteVeths(ep *metadata.Endpoint) error {
+	var errs []error
+	for _, en := range ep.Networks {
+		errs = append(errs, deleteLink(en.HostVeth))
+	}
 	return errors.Join(errs...)
 }
 
@@ -342,19 +352,26 @@ func (m *Manager) teardownLocked(ep *metadata.Endpoint) error {
 // that is not attached is no error.
 func (m *Manager) Detach(ctx context.Context, containerID string) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	var ep *metadata.Endpoint
 	err := m.db.View(func(tx *metadata.Tx) (err error) {
 		ep, err = tx.Endpoint(containerID)
 		return err
 	})
 	if errors.Is(err, metadata.ErrNotFound) {
+		m.mu.Unlock()
 		return nil
 	}
 	if err != nil {
+		m.mu.Unlock()
 		return err
 	}
-	return errors.Join(m.teardownLocked(ep), m.syncLocked())
+	err = errors.Join(m.teardownLocked(ep, false), m.syncLocked())
+	m.mu.Unlock()
+	// Deleting a veth waits for an RCU grace period (10-20 ms here), so
+	// it is done without holding up other containers' attaches. The
+	// names are random and the address is free again: nothing can meet
+	// the dying pair.
+	return errors.Join(err, deleteVeths(ep))
 }
 
 // Get returns a container's attachment, or ErrNotAttached.

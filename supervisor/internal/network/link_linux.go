@@ -57,7 +57,9 @@ func deleteLink(name string) error {
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", name, err)
 	}
-	if err := netlink.LinkDel(link); err != nil {
+	// ENODEV: the kernel removed it meanwhile (a veth whose peer's
+	// namespace was just freed).
+	if err := netlink.LinkDel(link); err != nil && !errors.Is(err, unix.ENODEV) {
 		return fmt.Errorf("delete %s: %w", name, err)
 	}
 	return nil

@@ -281,7 +281,7 @@ func (m *Manager) Restore(ctx context.Context, keep func(containerID string) boo
 		intact := ep.Mode == HostNetwork || isNetNS(ep.NetNS)
 		if (keep != nil && !keep(ep.ContainerID)) || !intact {
 			m.cfg.Log.Info("network: removing stale endpoint", "container", ep.ContainerID)
-			if err := m.teardownLocked(&ep); err != nil {
+			if err := m.teardownLocked(&ep, true); err != nil {
 				m.cfg.Log.Warn("network: stale endpoint", "container", ep.ContainerID, "err", err)
 			}
 			continue
@@ -533,7 +533,7 @@ func (m *Manager) Purge(ctx context.Context) error {
 	}
 	var errs []error
 	for _, ep := range eps {
-		errs = append(errs, m.teardownLocked(&ep))
+		errs = append(errs, m.teardownLocked(&ep, true))
 	}
 	for id, s := range m.dns {
 		s.Close()
