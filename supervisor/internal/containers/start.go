@@ -156,10 +156,24 @@ func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *tas
 		shim  *shimclient.Shim
 		x     *stdio
 	)
+	// The shim daemon starts while the rootfs, network and spec are
+	// made: its start-up is as long as all of those.
+	var (
+		shimReady             = make(chan error, 1)
+		shimSpawned, shimDone bool
+	)
+	joinShim := func() error {
+		if !shimSpawned || shimDone {
+			return nil
+		}
+		shimDone = true
+		return <-shimReady
+	}
 	defer func() {
 		if err == nil {
 			return
 		}
+		joinShim()
 		if shim != nil {
 			s.teardownShim(c, shim)
 		}
@@ -178,6 +192,12 @@ func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *tas
 	if err := p.MakeBundle(); err != nil {
 		return nil, err
 	}
+	shimSpawned = true
+	go func() {
+		var err error
+		shim, err = shimclient.Spawn(ctx, s.shim, c.id, p.Bundle)
+		shimReady <- err
+	}()
 	mounts, err := s.resolveMounts(ctx, c, img.Config.Volumes)
 	if err != nil {
 		return nil, err
@@ -222,7 +242,7 @@ func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *tas
 		x.attach(o.attach)
 	}
 	t0 := time.Now()
-	if shim, err = shimclient.Start(ctx, s.shim, c.id, p.Bundle); err != nil {
+	if err := joinShim(); err != nil {
 		return nil, err
 	}
 	t1 := time.Now()

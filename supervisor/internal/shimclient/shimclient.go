@@ -1,6 +1,6 @@
-// Package shimclient starts containerd shims for berthd the way containerd
-// does (the `start` action with the bundle as working directory, then the
-// task API over ttrpc at the address it prints), reconnects to them after
+// Package shimclient starts containerd shims for berthd (the daemon
+// directly, with the socket `start` would have made; then the task API
+// over ttrpc), reconnects to them after
 // a restart from the bundle's address file, and runs the `delete` action
 // for a shim that is gone.
 package shimclient
@@ -8,13 +8,17 @@ package shimclient
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	taskapi "github.com/containerd/containerd/api/runtime/task/v2"
@@ -48,21 +52,96 @@ type Shim struct {
 	closed  chan struct{}
 }
 
-// Start runs `shim start` in bundle and connects to the shim it started.
-func Start(ctx context.Context, cfg Config, id, bundle string) (*Shim, error) {
-	cmd := exec.CommandContext(ctx, cfg.Binary, "-namespace", Namespace, "-address", cfg.Address, "-id", id, "start")
+// Spawn starts the shim daemon for a container, as its `start` action
+// would but one process sooner: berthd creates the socket, hands it to
+// the daemon as fd 3 (the daemon's whole contract with `start`), writes
+// the bundle's address file and connects. containerd keeps using
+// `start`. The daemon runs in its own process group, so a ^C meant for a
+// foreground berthd does not reach it; berthd reaps it if it outlives
+// the daemon, and init does otherwise.
+func Spawn(ctx context.Context, cfg Config, id, bundle string) (_ *Shim, err error) {
+	path := socketPath(cfg.Address, id)
+	if err := os.MkdirAll(filepath.Dir(path), 0o711); err != nil {
+		return nil, fmt.Errorf("shim socket dir: %w", err)
+	}
+	if c, err := net.Dial("unix", path); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("start shim: a shim for %s already listens on %s", id, path)
+	}
+	os.Remove(path) // a dead shim's
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("start shim: %w", err)
+	}
+	l.SetUnlinkOnClose(false)
+	defer func() {
+		if err != nil {
+			os.Remove(path)
+		}
+	}()
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("start shim: %w", err)
+	}
+	lf, err := l.File()
+	l.Close()
+	if err != nil {
+		return nil, fmt.Errorf("start shim: %w", err)
+	}
+	defer lf.Close()
+	cmd := exec.Command(cfg.Binary, "-namespace", Namespace, "-id", id, "-address", cfg.Address)
 	cmd.Dir = bundle
 	cmd.Env = append(os.Environ(), "TTRPC_ADDRESS="+cfg.Address)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return nil, fmt.Errorf("start shim: %s", msg)
+	cmd.ExtraFiles = []*os.File{lf} // fd 3
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start shim: %w", err)
 	}
-	return Connect(ctx, strings.TrimSpace(stdout.String()))
+	go cmd.Wait()
+	defer func() {
+		if err != nil {
+			cmd.Process.Kill()
+		}
+	}()
+	adjustOOMScore(cmd.Process.Pid)
+	address := "unix://" + path
+	if err := os.WriteFile(filepath.Join(bundle, "address"), []byte(address), 0o644); err != nil {
+		return nil, fmt.Errorf("shim address file: %w", err)
+	}
+	return Connect(ctx, address)
+}
+
+// maxSocketPath is sun_path's size minus its terminating NUL, as the
+// shim's own `start` counts it.
+const maxSocketPath = 106
+
+// socketPath is s/<sha256 of berthd's address and the id> next to
+// berthd's socket, or under /run/berth/s when that would be too long.
+func socketPath(callerAddress, id string) string {
+	sum := sha256.Sum256([]byte(callerAddress + "\x00" + Namespace + "\x00" + id))
+	name := hex.EncodeToString(sum[:])
+	dir := filepath.Join(filepath.Dir(callerAddress), "s")
+	if len(dir)+1+len(name) > maxSocketPath {
+		dir = "/run/berth/s"
+	}
+	return filepath.Join(dir, name)
+}
+
+// adjustOOMScore makes the shim a slightly better OOM victim than berthd,
+// as containerd's shims are than containerd: berthd's score + 1.
+func adjustOOMScore(pid int) {
+	b, err := os.ReadFile("/proc/self/oom_score_adj")
+	if err != nil {
+		return
+	}
+	score, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return
+	}
+	if score < 1000 {
+		score++
+	}
+	os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(strconv.Itoa(score)), 0)
 }
 
 // Connect dials a shim's address (unix://PATH).
