@@ -20,6 +20,7 @@ import (
 // the image, reserves the name and makes the container layer. On failure
 // nothing is left behind.
 func (s *Service) Create(ctx context.Context, req *api.CreateContainerRequest) (_ *api.CreateContainerResponse, err error) {
+	defer func(t0 time.Time) { s.log.Debug("create", "took", time.Since(t0), "err", err) }(time.Now())
 	cfg := proto.Clone(req.GetConfig()).(*api.ContainerConfig)
 	if cfg == nil || cfg.Image == "" {
 		return nil, fmt.Errorf("no image given: %w", ErrInvalidArgument)

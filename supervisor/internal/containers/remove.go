@@ -60,6 +60,7 @@ func (s *Service) removeVolumes(ctx context.Context, c *container, force, volume
 	}
 	c.op.Lock()
 	defer c.op.Unlock()
+	t0 := time.Now()
 	if err := s.net.Release(ctx, c.id); err != nil {
 		s.log.Warn("release network", "id", c.id, "err", err)
 	}
@@ -82,6 +83,7 @@ func (s *Service) removeVolumes(ctx context.Context, c *container, force, volume
 	}
 	s.mu.Unlock()
 	close(c.removed)
+	s.log.Debug("removed", "id", c.id, "took", time.Since(t0))
 	return nil
 }
 

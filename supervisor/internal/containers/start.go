@@ -18,6 +18,7 @@ import (
 	"github.com/berth-project/berth/specs"
 	"github.com/berth-project/berth/supervisor/api"
 	"github.com/berth-project/berth/supervisor/internal/bundle"
+	"github.com/berth-project/berth/supervisor/internal/cgwarm"
 	"github.com/berth-project/berth/supervisor/internal/metadata"
 	"github.com/berth-project/berth/supervisor/internal/rootfs"
 	"github.com/berth-project/berth/supervisor/internal/shimclient"
@@ -142,6 +143,9 @@ func exitCodeOf(err error) int {
 // failure everything it did is undone.
 func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *task, err error) {
 	tStart := time.Now()
+	// The runtime will move the init into cgroups in 10-20 ms: let the
+	// kernel's migration lock be ready for it (see cgwarm).
+	cgwarm.Prime()
 	img, err := s.images.ByID(c.rec.ImageID)
 	if err != nil {
 		return nil, err
