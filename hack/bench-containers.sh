@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench-containers.sh — containers end to end, berth against containerd
 # (ctr), Docker and podman on the same busybox image (hack/make-image.sh,
-# loaded into each engine from a docker-archive; no registry, no network):
+# loaded into each engine from a docker-archive; no registry):
 #
 #   1. latency of `run --rm busybox true`: berth run, ctr run (containerd
 #      1.6 + containerd-shim-runc-v2 + runc), docker run, podman run.
@@ -29,9 +29,11 @@
 # namespace $CTR_NS; dockerd as shared/peers/bench-docker.sh runs it
 # (--data-root, --exec-root, -H, --bridge=none --iptables=false, its own
 # managed containerd); podman with its own containers.conf/storage.conf
-# (overlay, runc, cgroupfs). No engine gives its containers a network (berth's
-# default, ctr's default — a netns with lo only —, docker's --bridge=none,
-# podman --network none). Everything (containers, daemons — stopped by PID —,
+# (overlay, runc, cgroupfs). Only berth gives its containers a network: its
+# default bridge (a veth pair on the bridge, an address, resolv.conf and
+# hosts), as `docker run` does by default; the others get a namespace with
+# lo only (ctr's default, docker's --bridge=none, podman --network none),
+# which only makes them cheaper. Everything (containers, daemons — stopped by PID —,
 # leftover monitors of ours, mounts, ctr's cgroup parent and runc root, the
 # temp dir) is removed at exit, on failure and on Ctrl-C too.
 #
@@ -412,7 +414,7 @@ SUM=$RES/summary.md
 {
   echo "# containers end to end: berth vs containerd (ctr) vs Docker vs podman"
   echo
-  echo "$(date -u +%FT%TZ), kernel $(uname -r), $(nproc) cpus, nice ${NICE:--10}; busybox from hack/make-image.sh, already loaded in every engine; no network."
+  echo "$(date -u +%FT%TZ), kernel $(uname -r), $(nproc) cpus, nice ${NICE:--10}; busybox from hack/make-image.sh, already loaded in every engine; berth on its default bridge network, the others without a network."
   echo "containerd $(containerd --version 2>/dev/null | awk '{print $3}'), runc $(runc --version 2>/dev/null | awk 'NR==1{print $3}'), $(dockerd --version 2>/dev/null | cut -d, -f1), $(podman --version 2>/dev/null), conmon $(conmon --version 2>/dev/null | awk 'NR==1{print $3}')."
   echo
   echo "- \`run --rm busybox true\`: hyperfine, $ROUNDS alternating rounds of $PER_ROUND runs (+$WARMUP warm-up) per engine, median over all runs."
