@@ -287,3 +287,55 @@ func wholeDisk(t *testing.T) (int64, int64) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestCgroupMembership: the container's processes are in its cgroup in
+// every hierarchy of the host, the cgroup2 one included (the init joins
+// by itself: v1 tasks files and CLONE_INTO_CGROUP), with a pid namespace
+// or without one (then through cgroup.procs), with a cgroup namespace or
+// without, and an exec'd process too.
+func TestCgroupMembership(t *testing.T) {
+	tests := []struct {
+		name  string
+		edits []func(*specs.Spec)
+	}{
+		{"pid and cgroup namespaces", []func(*specs.Spec){withNamespace(specs.CgroupNamespace, "")}},
+		{"pid namespace only", []func(*specs.Spec){withoutNamespace(specs.CgroupNamespace)}},
+		{"host pid namespace", []func(*specs.Spec){withoutNamespace(specs.PIDNamespace), withNamespace(specs.CgroupNamespace, "")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := newBundle(t, "sleep", "4242")
+			b.edit(t, tt.edits...)
+			c := startContainer(t, b)
+			pid := c.state(t).Pid
+			checkIn := func(pid int) {
+				t.Helper()
+				data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+				if err != nil {
+					t.Fatal(err)
+				}
+				lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+				for _, line := range lines {
+					parts := strings.SplitN(line, ":", 3)
+					if len(parts) != 3 || parts[2] != b.cgroupsPath() {
+						t.Errorf("pid %d: /proc/PID/cgroup line %q, want path %s", pid, line, b.cgroupsPath())
+					}
+				}
+				if len(lines) < 1 {
+					t.Errorf("pid %d: no cgroups", pid)
+				}
+			}
+			checkIn(pid)
+			// A process exec'd into the container joins the same way.
+			out := rtOK(t, c.root, "exec", c.id, "sh", "-c", "cat /proc/self/cgroup | wc -l")
+			if n, _ := strconv.Atoi(strings.TrimSpace(out)); n < 1 {
+				t.Errorf("exec: /proc/self/cgroup has %q lines", out)
+			}
+			found := processesInCgroup(b.cgroupsPath())
+			if !slices.Contains(found, pid) {
+				t.Errorf("processes in %s = %v, want the init %d among them", b.cgroupsPath(), found, pid)
+			}
+		})
+	}
+}

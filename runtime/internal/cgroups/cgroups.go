@@ -14,6 +14,18 @@ import specs "github.com/opencontainers/runtime-spec/specs-go"
 type Manager interface {
 	// Apply creates the cgroup directories if needed and moves pid into them.
 	Apply(pid int) error
+	// Prepare creates the cgroup directories for a process that joins by
+	// itself, following JoinPlan.
+	Prepare() error
+	// JoinPlan says how a single-threaded process joins the cgroup by
+	// itself without the kernel's global migration lock, whose first
+	// taker after a quiet spell waits for an RCU grace period (10-25 ms):
+	// by writing "0" to each v1 `tasks` file (moving only the calling
+	// thread skips the lock), and by forking into the cgroup2 directory
+	// with clone3's CLONE_INTO_CGROUP. unified is "" when there is no
+	// cgroup2 directory to join; unifiedOptional is true when joining it
+	// is best effort (hybrid hosts), as Apply treats it.
+	JoinPlan() (tasks []string, unified string, unifiedOptional bool)
 	// Set writes the resource limits of r (nil means nothing to set).
 	Set(r *specs.LinuxResources) error
 	// Pids lists every process in the cgroup and its descendants.

@@ -14,6 +14,8 @@ type v1Manager struct {
 	paths   map[string]string // controller -> directory
 	dirs    []string          // the distinct directories, sorted
 	unified string            // Hybrid: the same cgroup in the cgroup2 hierarchy
+	// unifiedMade: Prepare created (or found) the cgroup2 directory.
+	unifiedMade bool
 }
 
 // dir returns the directory of a v1 controller.
@@ -30,7 +32,24 @@ func (m *v1Manager) dir(controller string) (string, error) {
 // v1 lacks live there, which Set enables if it needs them. On error the
 // caller kills pid and calls Destroy.
 func (m *v1Manager) Apply(pid int) error {
+	if err := m.Prepare(); err != nil {
+		return err
+	}
 	p := strconv.Itoa(pid)
+	for _, d := range m.dirs {
+		if err := writeFile(d, "cgroup.procs", p); err != nil {
+			return err
+		}
+	}
+	if m.unifiedMade {
+		_ = writeFile(m.unified, "cgroup.procs", p)
+	}
+	return nil
+}
+
+// Prepare creates the cgroup in every v1 hierarchy (and, best effort, in
+// the cgroup2 one on Hybrid).
+func (m *v1Manager) Prepare() error {
 	cpuset := m.paths["cpuset"]
 	for _, d := range m.dirs {
 		var err error
@@ -42,14 +61,21 @@ func (m *v1Manager) Apply(pid int) error {
 		if err != nil {
 			return err
 		}
-		if err := writeFile(d, "cgroup.procs", p); err != nil {
-			return err
-		}
 	}
-	if m.unified != "" && mkdirAll(m.unified) == nil {
-		_ = writeFile(m.unified, "cgroup.procs", p)
-	}
+	m.unifiedMade = m.unified != "" && mkdirAll(m.unified) == nil
 	return nil
+}
+
+// JoinPlan: the tasks file of every hierarchy, and the cgroup2 directory
+// if Prepare could make it.
+func (m *v1Manager) JoinPlan() (tasks []string, unified string, unifiedOptional bool) {
+	for _, d := range m.dirs {
+		tasks = append(tasks, d+"/tasks")
+	}
+	if m.unifiedMade {
+		unified = m.unified
+	}
+	return tasks, unified, true
 }
 
 // ensureCpuset creates dir and returns its cpus and mems. A new v1 cpuset

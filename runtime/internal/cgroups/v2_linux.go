@@ -12,13 +12,23 @@ type v2Manager struct {
 }
 
 func (m *v2Manager) Apply(pid int) error {
-	if err := mkdirAll(m.dir); err != nil {
-		return err
-	}
-	if err := enableControllers(cgroupRoot, m.dir); err != nil {
+	if err := m.Prepare(); err != nil {
 		return err
 	}
 	return writeFile(m.dir, "cgroup.procs", strconv.Itoa(pid))
+}
+
+// Prepare creates the cgroup with every controller enabled above it.
+func (m *v2Manager) Prepare() error {
+	if err := mkdirAll(m.dir); err != nil {
+		return err
+	}
+	return enableControllers(cgroupRoot, m.dir)
+}
+
+// JoinPlan: fork into the cgroup (required: it is the only hierarchy).
+func (m *v2Manager) JoinPlan() (tasks []string, unified string, unifiedOptional bool) {
+	return nil, m.dir, false
 }
 
 // enableControllers enables every available controller in the

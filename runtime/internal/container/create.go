@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -180,6 +181,14 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 	}
 
 	filter := compileAsync(o.Root, spec.Linux.Seccomp)
+	cgJoin := ""
+	if selfJoinPossible(join, newFlags) {
+		cgroupUsed = true
+		if err := mgr.Prepare(); err != nil {
+			return nil, nil, nil, fmt.Errorf("create cgroup: %w", err)
+		}
+		cgJoin = joinPlanEnv(mgr)
+	}
 	ch, err = spawn(spawnOpts{
 		mode:     "init",
 		dir:      bundle,
@@ -194,11 +203,14 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 		},
 		stage1: func(pid int) error {
 			cgroupUsed = true
-			if err := mgr.Apply(pid); err != nil {
-				return fmt.Errorf("join cgroup: %w", err)
+			if cgJoin == "" {
+				if err := mgr.Apply(pid); err != nil {
+					return fmt.Errorf("join cgroup: %w", err)
+				}
 			}
 			return mgr.Set(cgroupResources(spec.Linux.Resources))
 		},
+		cgroupJoin: cgJoin,
 	})
 	if err != nil {
 		return nil, ch, nil, err
@@ -406,4 +418,39 @@ func hasNamespace(list []specs.LinuxNamespace, t specs.LinuxNamespaceType) bool 
 		}
 	}
 	return false
+}
+
+// selfJoinPossible reports whether the init can join its cgroup by itself
+// (cgroups.Manager.JoinPlan): it must still see the host's cgroup
+// filesystem with the host's root, so neither a user namespace nor a
+// mount namespace of the container's own choosing may be involved. The
+// host's mount namespace, joined when the config has none, is fine.
+func selfJoinPossible(join []nsJoin, newFlags int) bool {
+	if newFlags&unix.CLONE_NEWUSER != 0 {
+		return false
+	}
+	host := nsenter.HostMountNS()
+	for _, j := range join {
+		if j.typ == "user" || (j.typ == "mnt" && j.path != host) {
+			return false
+		}
+	}
+	return true
+}
+
+// joinPlanEnv renders mgr's JoinPlan for nsenter (spawnOpts.cgroupJoin).
+func joinPlanEnv(mgr cgroups.Manager) string {
+	tasks, unified, optional := mgr.JoinPlan()
+	var b strings.Builder
+	for _, t := range tasks {
+		fmt.Fprintf(&b, "tasks %s\n", t)
+	}
+	if unified != "" {
+		need := "required"
+		if optional {
+			need = "optional"
+		}
+		fmt.Fprintf(&b, "clone %s %s\n", unified, need)
+	}
+	return b.String()
 }

@@ -38,8 +38,13 @@ type spawnOpts struct {
 	// namespace, to write its id maps.
 	userns func(pid int) error
 	// stage1 is called with the pid of the process that will create the
-	// remaining namespaces, to put it into the container's cgroup.
+	// remaining namespaces, to put it into the container's cgroup (or,
+	// with cgroupJoin, to prepare the cgroup the child joins by itself).
 	stage1 func(pid int) error
+	// cgroupJoin, when set, is the child's own way into the cgroup after
+	// stage1, as nsenter reads it: lines "tasks PATH" (write "0") and
+	// "clone DIR required|optional" (fork into DIR with CLONE_INTO_CGROUP).
+	cgroupJoin string
 }
 
 // child is a spawned berth-runtime init, in its namespaces.
@@ -102,6 +107,7 @@ func spawn(o spawnOpts) (c *child, err error) {
 			"_BERTH_SYNCFD=" + strconv.Itoa(syncFd),
 			"_BERTH_NSJOIN=" + join.String(),
 			"_BERTH_NSNEW=" + strconv.Itoa(o.newFlags),
+			"_BERTH_CGJOIN=" + o.cgroupJoin,
 		},
 		ExtraFiles: append(append([]*os.File{}, o.extra...), childEnd),
 	}

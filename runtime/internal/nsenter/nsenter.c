@@ -11,9 +11,11 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/sched.h>
 
 #define MAXNS 16
 
@@ -48,6 +50,87 @@ static void bail(const char *fmt, ...)
 	else
 		sendmsgline("error %s", buf);
 	_exit(1);
+}
+
+/*
+ * Joining cgroups without the kernel's global migration lock (see
+ * JoinPlan in internal/cgroups): _BERTH_CGJOIN holds lines "tasks PATH"
+ * (v1: writing "0" moves only the calling thread, which skips the lock;
+ * we are still single-threaded) and "clone DIR required|optional"
+ * (cgroup2: the fork into the pid namespace lands in DIR through
+ * CLONE_INTO_CGROUP). cgjoin_v1 does the first kind and opens DIR.
+ */
+static int cg_fd = -1, cg_required;
+static char cg_dir[4096];
+
+static void writezero(const char *path, int required)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1) {
+		if (required)
+			bail("join cgroup %s", path);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+static void cgjoin_v1(void)
+{
+	const char *plan = getenv("_BERTH_CGJOIN");
+	if (plan == NULL || *plan == '\0')
+		return;
+	char *copy = strdup(plan), *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "tasks ", 6) == 0) {
+			writezero(line + 6, 1);
+		} else if (strncmp(line, "clone ", 6) == 0) {
+			char *need = strrchr(line + 6, ' ');
+			if (need == NULL)
+				bail("bad cgroup join plan");
+			*need++ = '\0';
+			cg_required = strcmp(need, "required") == 0;
+			snprintf(cg_dir, sizeof(cg_dir), "%s", line + 6);
+			cg_fd = open(cg_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (cg_fd < 0 && cg_required)
+				bail("open cgroup %s", cg_dir);
+		} else {
+			bail("bad cgroup join plan line %s", line);
+		}
+	}
+	free(copy);
+}
+
+/* cgjoin_procs joins cg_dir the slow way (a cgroup.procs write). */
+static void cgjoin_procs(void)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg_dir);
+	writezero(path, cg_required);
+}
+
+/*
+ * forkinto forks, the child in cg_dir when there is one: clone3 with
+ * CLONE_INTO_CGROUP (Linux 5.7), else fork and a cgroup.procs write.
+ */
+static pid_t forkinto(void)
+{
+	if (cg_fd >= 0) {
+		struct clone_args args;
+		memset(&args, 0, sizeof(args));
+		args.flags = CLONE_INTO_CGROUP;
+		args.exit_signal = SIGCHLD;
+		args.cgroup = (unsigned long)cg_fd;
+		pid_t pid = syscall(SYS_clone3, &args, sizeof(args));
+		if (pid >= 0)
+			return pid;
+		if (errno != ENOSYS && errno != E2BIG && errno != EINVAL && errno != EOPNOTSUPP)
+			if (cg_required)
+				bail("fork into cgroup %s", cg_dir);
+	}
+	pid_t pid = fork();
+	if (pid == 0 && cg_fd >= 0)
+		cgjoin_procs();
+	return pid;
 }
 
 static void waitack(void)
@@ -222,21 +305,36 @@ void berth_nsenter(int argc, char **argv)
 		close(join[i].fd);
 
 	sendmsgline("stage1 %d", getpid());
-	waitack(); /* we are in the container's cgroup now */
+	waitack(); /* in the container's cgroup now, or ready for us to join */
+	cgjoin_v1();
 
-	if (newflags & ~CLONE_NEWUSER) {
-		if (unshare(newflags & ~CLONE_NEWUSER) < 0)
-			bail("create namespaces (flags 0x%x)", newflags & ~CLONE_NEWUSER);
+	int pidns = (newflags | joined) & CLONE_NEWPID;
+	/*
+	 * A new cgroup namespace is rooted where its creator is, so it is
+	 * made once every cgroup is joined: in the child when the cgroup2
+	 * one is joined by the fork.
+	 */
+	int late = (newflags & CLONE_NEWCGROUP) && cg_fd >= 0 && pidns;
+	if (cg_fd >= 0 && !pidns)
+		cgjoin_procs();
+	int now = newflags & ~CLONE_NEWUSER & ~(late ? CLONE_NEWCGROUP : 0);
+	if (now) {
+		if (unshare(now) < 0)
+			bail("create namespaces (flags 0x%x)", now);
 	}
-	if ((newflags | joined) & CLONE_NEWPID) {
-		pid_t child = fork();
+	if (pidns) {
+		pid_t child = forkinto();
 		if (child < 0)
 			bail("fork into the pid namespace");
 		if (child > 0) {
 			sendmsgline("pid %d", child);
 			_exit(0);
 		}
+		if (late && unshare(CLONE_NEWCGROUP) < 0)
+			bail("create cgroup namespace");
 	} else {
 		sendmsgline("pid %d", getpid());
 	}
+	if (cg_fd >= 0)
+		close(cg_fd);
 }
