@@ -116,13 +116,14 @@ func (a networkAttacher) Attach(ctx context.Context, req containers.NetworkReque
 	if req.Mode != "" && req.Mode != "default" {
 		nets = []string{req.Mode}
 	}
-	att, err := a.m.Attach(ctx, req.ContainerID, req.Name, network.AttachRequest{
+	att, finish, err := a.m.AttachDeferred(ctx, req.ContainerID, req.Name, network.AttachRequest{
 		Networks: nets, Ports: ports, Hostname: req.Hostname, Aliases: req.Aliases,
 	})
 	if err != nil {
 		return nil, containerError(err)
 	}
 	out := toAttachment(att)
+	out.Finish = func() error { return containerError(finish()) }
 	if out.Hosts, err = os.ReadFile(att.HostsFile); err == nil {
 		out.ResolvConf, err = os.ReadFile(att.ResolvConf)
 	}

@@ -45,6 +45,10 @@ type NetworkAttachment struct {
 	Interfaces []NetworkInterface
 	// Ports are the published ports, random host ports filled in.
 	Ports []PortBinding
+	// Finish, when set (by Attach only), completes the attachment: the
+	// namespace exists, but its interfaces may not yet. It runs while the
+	// task is created and must succeed before the task starts.
+	Finish func() error
 }
 
 // NetworkInterface is a container's place on one network.

@@ -18,7 +18,6 @@ import (
 	"github.com/berth-project/berth/specs"
 	"github.com/berth-project/berth/supervisor/api"
 	"github.com/berth-project/berth/supervisor/internal/bundle"
-	"github.com/berth-project/berth/supervisor/internal/cgwarm"
 	"github.com/berth-project/berth/supervisor/internal/metadata"
 	"github.com/berth-project/berth/supervisor/internal/rootfs"
 	"github.com/berth-project/berth/supervisor/internal/shimclient"
@@ -143,9 +142,6 @@ func exitCodeOf(err error) int {
 // failure everything it did is undone.
 func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *task, err error) {
 	tStart := time.Now()
-	// The runtime will move the init into cgroups in 10-20 ms: let the
-	// kernel's migration lock be ready for it (see cgwarm).
-	cgwarm.Prime()
 	img, err := s.images.ByID(c.rec.ImageID)
 	if err != nil {
 		return nil, err
@@ -173,11 +169,16 @@ func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *tas
 		shimDone = true
 		return <-shimReady
 	}
+	// netDone is closed once the network's Finish has returned.
+	var netDone chan struct{}
 	defer func() {
 		if err == nil {
 			return
 		}
 		joinShim()
+		if netDone != nil {
+			<-netDone
+		}
 		if shim != nil {
 			s.teardownShim(c, shim)
 		}
@@ -214,6 +215,7 @@ func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *tas
 			hostname, _ = os.Hostname()
 		}
 	}
+	tNet := time.Now()
 	att, err := s.net.Attach(ctx, NetworkRequest{
 		ContainerID: c.id, Name: c.rec.Name, Hostname: hostname,
 		Mode: c.cfg.Host.NetworkMode, Publish: c.cfg.Host.Publish, Aliases: c.cfg.Host.NetworkAliases,
@@ -222,6 +224,7 @@ func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *tas
 		return nil, err
 	}
 	netUp = true
+	dNet := time.Since(tNet)
 	if err := writeNetworkFiles(p, hostname, att); err != nil {
 		return nil, err
 	}
@@ -255,6 +258,15 @@ func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *tas
 		return nil, err
 	}
 	tctx := shimclient.Context(ctx)
+	// The interfaces are set up while the runtime creates the task; the
+	// process runs only after both.
+	var netErr error
+	netDone = make(chan struct{})
+	if att.Finish != nil {
+		go func() { netErr = att.Finish(); close(netDone) }()
+	} else {
+		close(netDone)
+	}
 	created, err := shim.Task.Create(tctx, &taskapi.CreateTaskRequest{
 		ID: c.id, Bundle: p.Bundle, Terminal: c.cfg.Tty,
 		Stdin: fifos.stdin, Stdout: fifos.stdout, Stderr: fifos.stderr, Options: opts,
@@ -266,6 +278,9 @@ func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *tas
 	if err := x.openStdin(fifos.stdin); err != nil {
 		return nil, err
 	}
+	if <-netDone; netErr != nil {
+		return nil, netErr
+	}
 	if c.cfg.Tty && o.width > 0 && o.height > 0 {
 		shim.Task.ResizePty(tctx, &taskapi.ResizePtyRequest{ID: c.id, Width: o.width, Height: o.height})
 	}
@@ -273,7 +288,7 @@ func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *tas
 	if _, err := shim.Task.Start(tctx, &taskapi.StartRequest{ID: c.id}); err != nil {
 		return nil, shimError(err)
 	}
-	s.log.Debug("started", "id", c.id, "prepare", t0.Sub(tStart), "shim", t1.Sub(t0), "create", t2.Sub(t1), "start", time.Since(t2))
+	s.log.Debug("started", "id", c.id, "prepare", t0.Sub(tStart), "network", dNet, "shim", t1.Sub(t0), "create", t2.Sub(t1), "start", time.Since(t2))
 	return &task{shim: shim, pid: int(created.GetPid()), io: x, done: make(chan struct{}), execs: map[string]*execProc{}}, nil
 }
 

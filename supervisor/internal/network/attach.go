@@ -68,19 +68,37 @@ var containerIDRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 // if the container is already attached or a host port is taken; on any
 // failure nothing of it remains. Call it before the container's task is
 // created, and Detach once the task has exited.
-func (m *Manager) Attach(ctx context.Context, containerID, name string, req AttachRequest) (_ *Attachment, err error) {
+func (m *Manager) Attach(ctx context.Context, containerID, name string, req AttachRequest) (*Attachment, error) {
+	a, finish, err := m.AttachDeferred(ctx, containerID, name, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := finish(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// AttachDeferred is Attach in two steps, so that the slower second one
+// (veths, addresses and routes in the namespace, the firewall table) can
+// run while the container's task is being created: before it returns
+// the namespace exists with its loopback up, the addresses and ports are
+// taken and recorded and the hosts and resolv.conf files are written;
+// finish does the rest and must be called once, before the container's
+// process runs. If finish fails nothing of the attachment remains.
+func (m *Manager) AttachDeferred(ctx context.Context, containerID, name string, req AttachRequest) (_ *Attachment, finish func() error, err error) {
 	if !containerIDRE.MatchString(containerID) {
-		return nil, errorf(ErrInvalidArgument, "attach %q: bad container ID", containerID)
+		return nil, nil, errorf(ErrInvalidArgument, "attach %q: bad container ID", containerID)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	nets, eps, err := m.state()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, ep := range eps {
 		if ep.ContainerID == containerID {
-			return nil, errorf(ErrConflict, "attach %s: the container is already attached", containerID)
+			return nil, nil, errorf(ErrConflict, "attach %s: the container is already attached", containerID)
 		}
 	}
 	refs := req.Networks
@@ -91,7 +109,7 @@ func (m *Manager) Attach(ctx context.Context, containerID, name string, req Atta
 	for _, ref := range refs {
 		n, err := findNetwork(nets, ref)
 		if err != nil {
-			return nil, fmt.Errorf("attach %s: %w", containerID, err)
+			return nil, nil, fmt.Errorf("attach %s: %w", containerID, err)
 		}
 		if !slices.ContainsFunc(targets, func(t *metadata.Network) bool { return t.ID == n.ID }) {
 			targets = append(targets, n)
@@ -103,7 +121,7 @@ func (m *Manager) Attach(ctx context.Context, containerID, name string, req Atta
 	}
 	for _, t := range targets {
 		if (t.Driver != DriverBridge || mode != DriverBridge) && len(targets) > 1 {
-			return nil, errorf(ErrInvalidArgument, "attach %s: network %s cannot be combined with other networks", containerID, t.Name)
+			return nil, nil, errorf(ErrInvalidArgument, "attach %s: network %s cannot be combined with other networks", containerID, t.Name)
 		}
 	}
 
@@ -133,7 +151,7 @@ func (m *Manager) Attach(ctx context.Context, containerID, name string, req Atta
 		}
 		return tx.PutEndpoint(ep)
 	}); err != nil {
-		return nil, fmt.Errorf("attach %s: %w", containerID, err)
+		return nil, nil, fmt.Errorf("attach %s: %w", containerID, err)
 	}
 	defer func() {
 		if err != nil {
@@ -145,32 +163,45 @@ func (m *Manager) Attach(ctx context.Context, containerID, name string, req Atta
 
 	if mode == DriverBridge && len(req.Ports) > 0 {
 		if err := m.reservePortsLocked(ep, req.Ports); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := m.db.Update(func(tx *metadata.Tx) error { return tx.PutEndpoint(ep) }); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if ep.NetNS != "" {
 		if err := createNetNS(ep.NetNS); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := loopbackUp(ep.NetNS); err != nil {
-			return nil, err
-		}
-	}
-	for i := range ep.Networks {
-		if err := m.addInterfaceLocked(ep, &ep.Networks[i], i == 0); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if err := m.writeFilesLocked(ep); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := m.syncLocked(); err != nil {
-		return nil, err
+	a, err := m.attachment(ep)
+	if err != nil {
+		return nil, nil, err
 	}
-	return m.attachment(ep)
+	finish = func() (err error) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		defer func() {
+			if err != nil {
+				m.teardownLocked(ep, true)
+				m.syncLocked()
+				err = fmt.Errorf("attach %s: %w", containerID, err)
+			}
+		}()
+		for i := range ep.Networks {
+			if err := m.addInterfaceLocked(ep, &ep.Networks[i], i == 0); err != nil {
+				return err
+			}
+		}
+		return m.syncLocked()
+	}
+	return a, finish, nil
 }
 
 // vethName is a fresh name for the host end of a veth pair.
