@@ -74,17 +74,21 @@ func (s *Service) handleExit(c *container, t *task, status int, at time.Time) {
 // mounts, network and bundle. The caller holds c.op. The network is torn
 // down alongside the rest: deleting a veth waits for an RCU grace period
 // (10-20 ms), about as long as everything else together, and the init
-// has exited, so nothing uses the namespace any more.
+// has exited, so nothing uses the namespace (or the rootfs) any more.
 func (s *Service) cleanupTask(c *container, t *task) {
 	ctx, cancel := context.WithTimeout(shimclient.Context(context.Background()), 10*time.Second)
 	defer cancel()
 	t0 := time.Now()
-	netDone := make(chan time.Duration, 1)
+	// The rootfs goes too: nothing runs in the container any more, and
+	// the runtime's delete does not need it.
+	netDone := make(chan [2]time.Duration, 1)
 	go func() {
 		if err := s.net.Detach(ctx, c.id); err != nil {
 			s.log.Warn("detach network", "id", c.id, "err", err)
 		}
-		netDone <- time.Since(t0)
+		tn := time.Since(t0)
+		s.releaseRootfs(c)
+		netDone <- [2]time.Duration{tn, time.Since(t0) - tn}
 	}()
 	if _, err := t.shim.Task.Delete(ctx, &taskapi.DeleteRequest{ID: c.id}); err != nil {
 		if !shimclient.IsGone(err) {
@@ -101,13 +105,11 @@ func (s *Service) cleanupTask(c *container, t *task) {
 	t.io.close()
 	s.closeExecs(t)
 	t2 := time.Now()
-	s.releaseRootfs(c)
-	t3 := time.Now()
-	network := <-netDone
+	side := <-netDone
 	if err := c.paths.RemoveBundle(); err != nil {
 		s.log.Warn("remove bundle", "id", c.id, "err", err)
 	}
-	s.log.Debug("cleanup", "id", c.id, "delete", t1.Sub(t0), "shutdown", t2.Sub(t1), "rootfs", t3.Sub(t2), "network", network, "total", time.Since(t0))
+	s.log.Debug("cleanup", "id", c.id, "delete", t1.Sub(t0), "shutdown", t2.Sub(t1), "network", side[0], "rootfs", side[1], "total", time.Since(t0))
 }
 
 // maybeRestart applies the restart policy to an exit, with Docker's
