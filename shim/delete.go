@@ -5,16 +5,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
-	taskapi "github.com/containerd/containerd/api/runtime/task/v2"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
-
+	"github.com/berth-project/berth/shim/internal/api"
 	"github.com/berth-project/berth/shim/internal/bundle"
 	"github.com/berth-project/berth/shim/internal/mount"
 	"github.com/berth-project/berth/shim/internal/oci"
 	"github.com/berth-project/berth/shim/internal/reaper"
 	"github.com/berth-project/berth/shim/internal/task"
+	"github.com/berth-project/berth/shim/internal/wire"
 )
 
 // runDelete is the `delete` action: containerd runs it when a shim died or
@@ -60,17 +59,13 @@ func runDelete(o *options, stdout, stderr io.Writer) error {
 	if err := mount.UnmountAll(bundle.Rootfs(dir)); err != nil {
 		fmt.Fprintf(stderr, "delete %s: %v\n", o.id, err)
 	}
-	resp := &taskapi.DeleteResponse{ExitStatus: 137, ExitedAt: timestamppb.Now()}
+	resp := &api.DeleteResponse{ExitStatus: 137, ExitedAt: api.NewTimestamp(time.Now())}
 	if pid, err := bundle.ReadPid(bundle.PidFile(dir, "")); err == nil {
 		resp.Pid = uint32(pid)
 	}
 	if e, err := bundle.ReadExit(dir, ""); err == nil {
-		resp.Pid, resp.ExitStatus, resp.ExitedAt = uint32(e.Pid), uint32(e.ExitStatus), timestamppb.New(e.ExitedAt)
+		resp.Pid, resp.ExitStatus, resp.ExitedAt = uint32(e.Pid), uint32(e.ExitStatus), api.NewTimestamp(e.ExitedAt)
 	}
-	b, err := proto.Marshal(resp)
-	if err != nil {
-		return err
-	}
-	_, err = stdout.Write(b)
+	_, err := stdout.Write(wire.Marshal(resp))
 	return err
 }

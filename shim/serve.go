@@ -9,15 +9,13 @@ import (
 	"runtime/debug"
 	"time"
 
-	taskapi "github.com/containerd/containerd/api/runtime/task/v2"
-	"github.com/containerd/ttrpc"
 	"golang.org/x/sys/unix"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/berth-project/berth/shim/internal/events"
 	"github.com/berth-project/berth/shim/internal/reaper"
 	"github.com/berth-project/berth/shim/internal/task"
+	"github.com/berth-project/berth/shim/internal/ttrpc"
+	"github.com/berth-project/berth/shim/internal/wire"
 )
 
 // runServe is the daemon: it serves the task API on the listener `start`
@@ -58,24 +56,17 @@ func runServe(o *options) error {
 		},
 		Logf: logf,
 	})
-	srv, err := ttrpc.NewServer(
-		ttrpc.WithServerHandshaker(ttrpc.UnixSocketRequireSameUser()),
-		ttrpc.WithUnaryServerInterceptor(recoverPanics),
-	)
-	if err != nil {
-		return err
-	}
-	taskapi.RegisterTTRPCTaskService(srv, svc)
+	srv := ttrpc.NewServer(ttrpc.Config{SameUser: true, Interceptor: recoverPanics, Logf: logf})
+	svc.Register(srv)
 	go func() {
-		if err := srv.Serve(context.Background(), l); err != nil && err != ttrpc.ErrServerClosed {
+		if err := srv.Serve(l); err != nil && err != ttrpc.ErrServerClosed {
 			logf("serve: %v", err)
 		}
 	}()
 	<-done
-	// Let the Shutdown reply go out: ttrpc counts a request as active only
-	// once its handler is running, so a Shutdown right away could close
-	// the connection before the reply is written.
-	time.Sleep(50 * time.Millisecond)
+	// The server counts a call as in flight until its reply is written, and
+	// leaves connections open a moment longer, so the Shutdown request's
+	// reply reaches the caller.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	srv.Shutdown(ctx)
 	cancel()
@@ -108,21 +99,21 @@ func (s *socketFile) remove() {
 // recoverPanics turns a panic in a request into an error: a shim that
 // crashed would leave every container it supervises without stdio, exit
 // status and reaper.
-func recoverPanics(ctx context.Context, unmarshal ttrpc.Unmarshaler, info *ttrpc.UnaryServerInfo, method ttrpc.Method) (resp any, err error) {
+func recoverPanics(ctx context.Context, fullMethod string, decode func(wire.Message) error, method ttrpc.Method) (resp wire.Message, err error) {
 	defer trimAfterWork()
 	if debugLog {
 		start := time.Now()
 		defer func() {
-			logAt("debug", "%s: err=%v (%s)", info.FullMethod, err, time.Since(start).Round(time.Microsecond))
+			logAt("debug", "%s: err=%v (%s)", fullMethod, err, time.Since(start).Round(time.Microsecond))
 		}()
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			logf("panic in %s: %v\n%s", info.FullMethod, r, debug.Stack())
-			err = status.Errorf(codes.Internal, "%s: shim panic: %v", info.FullMethod, r)
+			logf("panic in %s: %v\n%s", fullMethod, r, debug.Stack())
+			err = ttrpc.Errorf(ttrpc.Internal, "%s: shim panic: %v", fullMethod, r)
 		}
 	}()
-	return method(ctx, unmarshal)
+	return method(ctx, decode)
 }
 
 // openShimLog points stderr at the `log` FIFO containerd reads in the

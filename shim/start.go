@@ -10,12 +10,9 @@ import (
 	"strings"
 	"syscall"
 
-	bootstrap "github.com/containerd/containerd/api/runtime/bootstrap/v1"
-	runcopts "github.com/containerd/containerd/api/types/runc/options"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
-
+	"github.com/berth-project/berth/shim/internal/api"
 	"github.com/berth-project/berth/shim/internal/bundle"
+	"github.com/berth-project/berth/shim/internal/wire"
 )
 
 // runStart is the `start` action: containerd runs it with the bundle as
@@ -125,31 +122,33 @@ func readStartInput(r io.Reader, o *options) startParams {
 	if err != nil || len(data) == 0 {
 		return p
 	}
-	var bp bootstrap.BootstrapParams
-	if proto.Unmarshal(data, &bp) == nil && bp.GetInstanceID() == o.id && bp.GetNamespace() == o.namespace {
-		p.socketDir = bp.GetSocketDir()
-		for _, ext := range bp.GetExtensions() {
-			if ro := runcOptions(ext.GetValue()); ro != nil {
-				p.shimCgroup = ro.GetShimCgroup()
+	var bp api.BootstrapParams
+	if wire.Unmarshal(data, &bp) == nil && bp.InstanceID == o.id && bp.Namespace == o.namespace {
+		if bp.SocketDir != nil {
+			p.socketDir = *bp.SocketDir
+		}
+		for _, ext := range bp.Extensions {
+			if ro := runcOptions(ext.Value); ro != nil {
+				p.shimCgroup = ro.ShimCgroup
 			}
 		}
 		return p
 	}
-	var a anypb.Any
-	if proto.Unmarshal(data, &a) == nil {
+	var a api.Any
+	if wire.Unmarshal(data, &a) == nil {
 		if ro := runcOptions(&a); ro != nil {
-			p.shimCgroup = ro.GetShimCgroup()
+			p.shimCgroup = ro.ShimCgroup
 		}
 	}
 	return p
 }
 
-func runcOptions(a *anypb.Any) *runcopts.Options {
-	if a == nil || !strings.HasSuffix(a.GetTypeUrl(), "containerd.runc.v1.Options") {
+func runcOptions(a *api.Any) *api.Options {
+	if a == nil || !strings.HasSuffix(a.TypeUrl, api.OptionsURL) {
 		return nil
 	}
-	var o runcopts.Options
-	if proto.Unmarshal(a.GetValue(), &o) != nil {
+	var o api.Options
+	if wire.Unmarshal(a.Value, &o) != nil {
 		return nil
 	}
 	return &o

@@ -6,14 +6,14 @@ import (
 	"strconv"
 	"strings"
 
-	v1 "github.com/containerd/cgroups/v3/cgroup1/stats"
-	v2 "github.com/containerd/cgroups/v3/cgroup2/stats"
-	"google.golang.org/protobuf/proto"
+	"github.com/berth-project/berth/shim/internal/api"
+	v1 "github.com/berth-project/berth/shim/internal/api/cgroupv1"
+	v2 "github.com/berth-project/berth/shim/internal/api/cgroupv2"
 )
 
 // Metrics returns the container's metrics: a *v1.Metrics when it is in v1
 // controllers, a *v2.Metrics otherwise.
-func (c *Cgroup) Metrics() (proto.Message, error) {
+func (c *Cgroup) Metrics() (api.Typed, error) {
 	if c.V1() {
 		return c.metricsV1()
 	}

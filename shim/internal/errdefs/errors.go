@@ -7,8 +7,7 @@ import (
 	"context"
 	"errors"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"github.com/berth-project/berth/shim/internal/ttrpc"
 )
 
 // Sentinel categories; wrap them with %w and a short prefix.
@@ -21,37 +20,38 @@ var (
 	ErrNotImplemented     = errors.New("not implemented")
 )
 
-// ToGRPC converts err into a gRPC status error whose code names its category.
-// Errors that already carry a status are returned unchanged.
+// ToGRPC converts err into a status error whose code names its category
+// and whose message is err's text. Errors that already carry a status are
+// returned unchanged.
 func ToGRPC(err error) error {
 	if err == nil {
 		return nil
 	}
-	if _, ok := status.FromError(err); ok {
+	if _, ok := ttrpc.FromError(err); ok {
 		return err
 	}
-	return status.Error(Code(err), err.Error())
+	return &ttrpc.Status{Code: Code(err), Message: err.Error()}
 }
 
 // Code returns the gRPC code for err's category.
-func Code(err error) codes.Code {
+func Code(err error) ttrpc.Code {
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return codes.NotFound
+		return ttrpc.NotFound
 	case errors.Is(err, ErrAlreadyExists):
-		return codes.AlreadyExists
+		return ttrpc.AlreadyExists
 	case errors.Is(err, ErrInvalidArgument):
-		return codes.InvalidArgument
+		return ttrpc.InvalidArgument
 	case errors.Is(err, ErrFailedPrecondition):
-		return codes.FailedPrecondition
+		return ttrpc.FailedPrecondition
 	case errors.Is(err, ErrUnavailable):
-		return codes.Unavailable
+		return ttrpc.Unavailable
 	case errors.Is(err, ErrNotImplemented):
-		return codes.Unimplemented
+		return ttrpc.Unimplemented
 	case errors.Is(err, context.Canceled):
-		return codes.Canceled
+		return ttrpc.Canceled
 	case errors.Is(err, context.DeadlineExceeded):
-		return codes.DeadlineExceeded
+		return ttrpc.DeadlineExceeded
 	}
-	return codes.Unknown
+	return ttrpc.Unknown
 }

@@ -11,15 +11,8 @@ import (
 	"sync"
 	"time"
 
-	eventsapi "github.com/containerd/containerd/api/events"
-	evttrpc "github.com/containerd/containerd/api/services/ttrpc/events/v1"
-	"github.com/containerd/containerd/api/types"
-	"github.com/containerd/ttrpc"
-	"github.com/containerd/typeurl/v2"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
-	"google.golang.org/protobuf/types/known/timestamppb"
+	"github.com/berth-project/berth/shim/internal/api"
+	"github.com/berth-project/berth/shim/internal/ttrpc"
 )
 
 // Topics, as containerd's runtime package names them.
@@ -35,6 +28,9 @@ const (
 	TopicResumed     = "/tasks/resumed"
 )
 
+// eventsService is containerd's ttrpc events service.
+const eventsService = "containerd.services.events.ttrpc.v1.Events"
+
 const (
 	retries     = 5
 	callTimeout = 5 * time.Second
@@ -47,7 +43,7 @@ type Publisher struct {
 	namespace string
 
 	mu     sync.Mutex
-	queue  []*types.Envelope
+	queue  []*api.Envelope
 	wake   chan struct{}
 	client *ttrpc.Client
 	closed bool
@@ -63,21 +59,17 @@ func New(address, namespace string) *Publisher {
 }
 
 // Publish queues an event for topic.
-func (p *Publisher) Publish(topic string, ev proto.Message) {
+func (p *Publisher) Publish(topic string, ev api.Typed) {
 	if p.address == "" {
 		return
 	}
-	a, err := typeurl.MarshalAny(ev)
-	if err != nil {
-		return
-	}
-	env := &types.Envelope{
-		Timestamp: timestamppb.Now(),
+	env := &api.Envelope{
+		Timestamp: api.NewTimestamp(time.Now()),
 		Namespace: p.namespace,
 		Topic:     topic,
-		// typeurl gives the bare name (containerd.events.TaskExit): the
-		// only form containerd 1.6's event decoding accepts.
-		Event: &anypb.Any{TypeUrl: a.GetTypeUrl(), Value: a.GetValue()},
+		// The bare type name (containerd.events.TaskExit), as typeurl
+		// gives it: the only form containerd 1.6's event decoding accepts.
+		Event: api.MarshalAny(ev),
 	}
 	p.mu.Lock()
 	if !p.closed && len(p.queue) < queueLen {
@@ -132,7 +124,7 @@ func (p *Publisher) run() {
 	}
 }
 
-func (p *Publisher) send(env *types.Envelope) {
+func (p *Publisher) send(env *api.Envelope) {
 	for i := 0; i < retries; i++ {
 		if i > 0 {
 			time.Sleep(time.Duration(i) * 100 * time.Millisecond)
@@ -145,13 +137,13 @@ func (p *Publisher) send(env *types.Envelope) {
 			p.client = ttrpc.NewClient(conn)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-		ctx = ttrpc.WithMetadata(ctx, ttrpc.MD{"containerd-namespace-ttrpc": []string{p.namespace}})
-		_, err := evttrpc.NewTTRPCEventsClient(p.client).Forward(ctx, &evttrpc.ForwardRequest{Envelope: env})
+		err := p.client.Call(ctx, eventsService, "Forward", &api.ForwardRequest{Envelope: env}, &api.Empty{},
+			ttrpc.KeyValue{Key: ttrpc.NamespaceKey, Value: p.namespace})
 		cancel()
 		if err == nil {
 			return
 		}
-		if _, ok := status.FromError(err); ok {
+		if _, ok := ttrpc.FromError(err); ok {
 			return // the caller got it and refused it: retrying will not help
 		}
 		p.client.Close()
@@ -161,14 +153,14 @@ func (p *Publisher) send(env *types.Envelope) {
 
 // Events the task service publishes; aliases keep its imports short.
 type (
-	TaskCreate      = eventsapi.TaskCreate
-	TaskStart       = eventsapi.TaskStart
-	TaskExit        = eventsapi.TaskExit
-	TaskDelete      = eventsapi.TaskDelete
-	TaskExecAdded   = eventsapi.TaskExecAdded
-	TaskExecStarted = eventsapi.TaskExecStarted
-	TaskOOM         = eventsapi.TaskOOM
-	TaskPaused      = eventsapi.TaskPaused
-	TaskResumed     = eventsapi.TaskResumed
-	TaskIO          = eventsapi.TaskIO
+	TaskCreate      = api.TaskCreate
+	TaskStart       = api.TaskStart
+	TaskExit        = api.TaskExit
+	TaskDelete      = api.TaskDelete
+	TaskExecAdded   = api.TaskExecAdded
+	TaskExecStarted = api.TaskExecStarted
+	TaskOOM         = api.TaskOOM
+	TaskPaused      = api.TaskPaused
+	TaskResumed     = api.TaskResumed
+	TaskIO          = api.TaskIO
 )

@@ -9,12 +9,9 @@ import (
 	"sync"
 	"time"
 
-	taskapi "github.com/containerd/containerd/api/runtime/task/v2"
-	runcopts "github.com/containerd/containerd/api/types/runc/options"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
+	taskapi "github.com/berth-project/berth/shim/internal/api"
 	"github.com/berth-project/berth/shim/internal/bundle"
 	"github.com/berth-project/berth/shim/internal/cgroup"
 	"github.com/berth-project/berth/shim/internal/errdefs"
@@ -23,6 +20,7 @@ import (
 	"github.com/berth-project/berth/shim/internal/oci"
 	"github.com/berth-project/berth/shim/internal/reaper"
 	"github.com/berth-project/berth/shim/internal/stdio"
+	"github.com/berth-project/berth/shim/internal/wire"
 )
 
 const (
@@ -56,21 +54,18 @@ type container struct {
 	execs map[string]*process
 }
 
-// runcOptionsURL is the type of the runtime options containerd (and
-// dockerd, CRI with runtime_path) send: BinaryName, Root, SystemdCgroup.
-const runcOptionsURL = "containerd.runc.v1.Options"
-
-// runtimeOptions decodes the Create request's options. Unknown option
-// types (such as CRI's runtimeoptions.v1.Options) leave the defaults.
-func runtimeOptions(r *taskapi.CreateTaskRequest) (*runcopts.Options, error) {
-	o := &runcopts.Options{}
-	a := r.GetOptions()
-	if a == nil || len(a.GetValue()) == 0 {
+// runtimeOptions decodes the Create request's options: the runtime
+// options containerd (and dockerd, CRI with runtime_path) send, with
+// BinaryName, Root, SystemdCgroup. Unknown option types (such as CRI's
+// runtimeoptions.v1.Options) leave the defaults.
+func runtimeOptions(r *taskapi.CreateTaskRequest) (*taskapi.Options, error) {
+	o := &taskapi.Options{}
+	a := r.Options
+	if a == nil || len(a.Value) == 0 {
 		return o, nil
 	}
-	url := a.GetTypeUrl()
-	if url == runcOptionsURL || len(url) > len(runcOptionsURL) && url[len(url)-len(runcOptionsURL)-1:] == "/"+runcOptionsURL {
-		if err := proto.Unmarshal(a.GetValue(), o); err != nil {
+	if a.Is(taskapi.OptionsURL) {
+		if err := wire.Unmarshal(a.Value, o); err != nil {
 			return nil, fmt.Errorf("runtime options: %v: %w", err, errdefs.ErrInvalidArgument)
 		}
 	}
@@ -80,28 +75,28 @@ func runtimeOptions(r *taskapi.CreateTaskRequest) (*runcopts.Options, error) {
 // create sets up a container: rootfs mounts, stdio, `runtime create`. On
 // failure everything it did is undone.
 func (s *Service) create(r *taskapi.CreateTaskRequest) (_ *container, err error) {
-	if r.GetCheckpoint() != "" {
+	if r.Checkpoint != "" {
 		return nil, fmt.Errorf("create from checkpoint: %w", errdefs.ErrNotImplemented)
 	}
-	if !filepath.IsAbs(r.GetBundle()) {
-		return nil, fmt.Errorf("bundle %q: not an absolute path: %w", r.GetBundle(), errdefs.ErrInvalidArgument)
+	if !filepath.IsAbs(r.Bundle) {
+		return nil, fmt.Errorf("bundle %q: not an absolute path: %w", r.Bundle, errdefs.ErrInvalidArgument)
 	}
-	spec, err := bundle.ReadSpec(r.GetBundle())
+	spec, err := bundle.ReadSpec(r.Bundle)
 	if err != nil {
 		if bundle.IsNotExist(err) {
-			return nil, fmt.Errorf("bundle %s: %w", r.GetBundle(), errdefs.ErrNotFound)
+			return nil, fmt.Errorf("bundle %s: %w", r.Bundle, errdefs.ErrNotFound)
 		}
-		return nil, fmt.Errorf("bundle %s: %v: %w", r.GetBundle(), err, errdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("bundle %s: %v: %w", r.Bundle, err, errdefs.ErrInvalidArgument)
 	}
 	ro, err := runtimeOptions(r)
 	if err != nil {
 		return nil, err
 	}
-	bin, err := oci.Resolve(ro.GetBinaryName())
+	bin, err := oci.Resolve(ro.BinaryName)
 	if err != nil {
-		return nil, fmt.Errorf("runtime binary %q: %v: %w", ro.GetBinaryName(), err, errdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("runtime binary %q: %v: %w", ro.BinaryName, err, errdefs.ErrInvalidArgument)
 	}
-	root := ro.GetRoot()
+	root := ro.Root
 	if root == "" {
 		root = DefaultRuntimeRoot
 	}
@@ -111,14 +106,14 @@ func (s *Service) create(r *taskapi.CreateTaskRequest) (_ *container, err error)
 	}
 	c := &container{
 		s:        s,
-		id:       r.GetID(),
-		bundle:   r.GetBundle(),
+		id:       r.ID,
+		bundle:   r.Bundle,
 		ownPidNS: spec.OwnPidNamespace(),
 		execs:    map[string]*process{},
 		opts: &bundle.Options{
-			Binary: bin, Root: root, SystemdCgroup: ro.GetSystemdCgroup(),
-			NoPivotRoot: ro.GetNoPivotRoot(), NoNewKeyring: ro.GetNoNewKeyring(),
-			IoUID: int(ro.GetIoUid()), IoGID: int(ro.GetIoGid()),
+			Binary: bin, Root: root, SystemdCgroup: ro.SystemdCgroup,
+			NoPivotRoot: ro.NoPivotRoot, NoNewKeyring: ro.NoNewKeyring,
+			IoUID: int(ro.IoUid), IoGID: int(ro.IoGid),
 		},
 	}
 	c.rt = &oci.Runtime{Binary: bin, Root: root, Log: bundle.RuntimeLog(c.bundle), SystemdCgroup: c.opts.SystemdCgroup, Reaper: s.reaper}
@@ -130,7 +125,7 @@ func (s *Service) create(r *taskapi.CreateTaskRequest) (_ *container, err error)
 	if err := bundle.WriteOptions(c.bundle, c.opts); err != nil {
 		return nil, err
 	}
-	if len(r.GetRootfs()) > 0 {
+	if len(r.Rootfs) > 0 {
 		if err := c.mountRootfs(r); err != nil {
 			return nil, err
 		}
@@ -139,7 +134,7 @@ func (s *Service) create(r *taskapi.CreateTaskRequest) (_ *container, err error)
 		return nil, err
 	}
 	p := newProcess(c, "", stdio.Config{
-		Stdin: r.GetStdin(), Stdout: r.GetStdout(), Stderr: r.GetStderr(), Terminal: r.GetTerminal(),
+		Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal,
 		UID: c.opts.IoUID, GID: c.opts.IoGID, Log: c.log, ContainerID: c.id, Namespace: s.ns,
 	})
 	c.init = p
@@ -179,8 +174,8 @@ func (s *Service) create(r *taskapi.CreateTaskRequest) (_ *container, err error)
 		}
 	}
 	s.pub.Publish(events.TopicCreate, &events.TaskCreate{
-		ContainerID: c.id, Bundle: c.bundle, Rootfs: r.GetRootfs(), Pid: uint32(pid),
-		IO: &events.TaskIO{Stdin: r.GetStdin(), Stdout: r.GetStdout(), Stderr: r.GetStderr(), Terminal: r.GetTerminal()},
+		ContainerID: c.id, Bundle: c.bundle, Rootfs: r.Rootfs, Pid: uint32(pid),
+		IO: &events.TaskIO{Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal},
 	})
 	return c, nil
 }
@@ -190,9 +185,9 @@ func (c *container) mountRootfs(r *taskapi.CreateTaskRequest) error {
 	if err := os.Mkdir(rootfs, 0o711); err != nil && !errors.Is(err, os.ErrExist) {
 		return err
 	}
-	ms := make([]mount.Mount, 0, len(r.GetRootfs()))
-	for _, m := range r.GetRootfs() {
-		ms = append(ms, mount.Mount{Type: m.GetType(), Source: m.GetSource(), Target: m.GetTarget(), Options: m.GetOptions()})
+	ms := make([]mount.Mount, 0, len(r.Rootfs))
+	for _, m := range r.Rootfs {
+		ms = append(ms, mount.Mount{Type: m.Type, Source: m.Source, Target: m.Target, Options: m.Options})
 	}
 	if err := mount.All(ms, rootfs); err != nil {
 		return fmt.Errorf("rootfs: %v: %w", err, errdefs.ErrInvalidArgument)
@@ -277,25 +272,25 @@ func (c *container) start() (int, error) {
 
 // addExec registers an exec process (not started yet).
 func (c *container) addExec(r *taskapi.ExecProcessRequest) error {
-	if err := bundle.ValidID(r.GetExecID()); err != nil {
+	if err := bundle.ValidID(r.ExecID); err != nil {
 		return fmt.Errorf("exec: %v: %w", err, errdefs.ErrInvalidArgument)
 	}
-	if r.GetSpec() == nil || len(r.GetSpec().GetValue()) == 0 {
-		return fmt.Errorf("exec %s: no process spec: %w", r.GetExecID(), errdefs.ErrInvalidArgument)
+	if len(r.Spec.GetValue()) == 0 {
+		return fmt.Errorf("exec %s: no process spec: %w", r.ExecID, errdefs.ErrInvalidArgument)
 	}
 	if st := c.init.getStatus(); st != running {
 		return fmt.Errorf("exec in container %s: container is %s: %w", c.id, st, errdefs.ErrFailedPrecondition)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.execs[r.GetExecID()]; ok {
-		return fmt.Errorf("exec %s: %w", r.GetExecID(), errdefs.ErrAlreadyExists)
+	if _, ok := c.execs[r.ExecID]; ok {
+		return fmt.Errorf("exec %s: %w", r.ExecID, errdefs.ErrAlreadyExists)
 	}
-	p := newProcess(c, r.GetExecID(), stdio.Config{
-		Stdin: r.GetStdin(), Stdout: r.GetStdout(), Stderr: r.GetStderr(), Terminal: r.GetTerminal(),
+	p := newProcess(c, r.ExecID, stdio.Config{
+		Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal,
 		UID: c.opts.IoUID, GID: c.opts.IoGID, ContainerID: c.id, Namespace: c.s.ns,
 	})
-	p.spec = r.GetSpec().GetValue()
+	p.spec = r.Spec.Value
 	c.execs[p.execID] = p
 	c.s.pub.Publish(events.TopicExecAdded, &events.TaskExecAdded{ContainerID: c.id, ExecID: p.execID})
 	return nil
@@ -373,7 +368,7 @@ func (c *container) exited(p *process, e reaper.Exit) {
 		}
 	}
 	c.s.pub.Publish(events.TopicExit, &events.TaskExit{
-		ContainerID: c.id, ID: p.id(), Pid: uint32(e.Pid), ExitStatus: uint32(e.Status), ExitedAt: timestamppb.New(e.At),
+		ContainerID: c.id, ID: p.id(), Pid: uint32(e.Pid), ExitStatus: uint32(e.Status), ExitedAt: taskapi.NewTimestamp(e.At),
 	})
 	close(p.exited)
 }

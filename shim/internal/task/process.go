@@ -5,8 +5,7 @@ import (
 	"sync"
 	"time"
 
-	tasktypes "github.com/containerd/containerd/api/types/task"
-
+	taskapi "github.com/berth-project/berth/shim/internal/api"
 	"github.com/berth-project/berth/shim/internal/bundle"
 	"github.com/berth-project/berth/shim/internal/errdefs"
 	"github.com/berth-project/berth/shim/internal/stdio"
@@ -36,18 +35,18 @@ var transitions = map[status][]status{
 }
 
 // proto maps a status to the task API's.
-func (s status) proto() tasktypes.Status {
+func (s status) proto() taskapi.Status {
 	switch s {
 	case created:
-		return tasktypes.Status_CREATED
+		return taskapi.StatusCreated
 	case running:
-		return tasktypes.Status_RUNNING
+		return taskapi.StatusRunning
 	case paused:
-		return tasktypes.Status_PAUSED
+		return taskapi.StatusPaused
 	case stopped, deleted:
-		return tasktypes.Status_STOPPED
+		return taskapi.StatusStopped
 	}
-	return tasktypes.Status_UNKNOWN
+	return taskapi.StatusUnknown
 }
 
 // process is the init process or one exec of a container.

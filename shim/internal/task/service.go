@@ -11,14 +11,7 @@ import (
 	"sync"
 	"time"
 
-	taskapi "github.com/containerd/containerd/api/runtime/task/v2"
-	runcopts "github.com/containerd/containerd/api/types/runc/options"
-	tasktypes "github.com/containerd/containerd/api/types/task"
-	"github.com/containerd/typeurl/v2"
-	"google.golang.org/protobuf/types/known/anypb"
-	"google.golang.org/protobuf/types/known/emptypb"
-	"google.golang.org/protobuf/types/known/timestamppb"
-
+	taskapi "github.com/berth-project/berth/shim/internal/api"
 	"github.com/berth-project/berth/shim/internal/bundle"
 	"github.com/berth-project/berth/shim/internal/errdefs"
 	"github.com/berth-project/berth/shim/internal/events"
@@ -58,8 +51,6 @@ type Service struct {
 // a Shutdown) before it exits on its own: its caller may have failed, or
 // died, between `start` and Create or between Delete and Shutdown.
 const idleExit = time.Minute
-
-var _ taskapi.TTRPCTaskService = (*Service)(nil)
 
 // New returns an empty service.
 func New(cfg Config) *Service {
@@ -124,22 +115,22 @@ func (s *Service) getProcess(id, execID string) (*container, *process, error) {
 
 // Create creates the container's init process (parked until Start).
 func (s *Service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (*taskapi.CreateTaskResponse, error) {
-	if err := bundle.ValidID(r.GetID()); err != nil {
+	if err := bundle.ValidID(r.ID); err != nil {
 		return nil, errdefs.ToGRPC(fmt.Errorf("create: %v: %w", err, errdefs.ErrInvalidArgument))
 	}
 	s.mu.Lock()
-	if s.containers[r.GetID()] != nil || s.creating[r.GetID()] {
+	if s.containers[r.ID] != nil || s.creating[r.ID] {
 		s.mu.Unlock()
-		return nil, errdefs.ToGRPC(fmt.Errorf("container %s: %w", r.GetID(), errdefs.ErrAlreadyExists))
+		return nil, errdefs.ToGRPC(fmt.Errorf("container %s: %w", r.ID, errdefs.ErrAlreadyExists))
 	}
-	s.creating[r.GetID()] = true
+	s.creating[r.ID] = true
 	s.idleLocked()
 	s.mu.Unlock()
 
 	c, err := s.create(r)
 
 	s.mu.Lock()
-	delete(s.creating, r.GetID())
+	delete(s.creating, r.ID)
 	if err == nil {
 		s.containers[c.id] = c
 	}
@@ -153,7 +144,7 @@ func (s *Service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (*ta
 
 // Start starts the init process or an exec.
 func (s *Service) Start(ctx context.Context, r *taskapi.StartRequest) (*taskapi.StartResponse, error) {
-	c, p, err := s.getProcess(r.GetID(), r.GetExecID())
+	c, p, err := s.getProcess(r.ID, r.ExecID)
 	if err != nil {
 		return nil, errdefs.ToGRPC(err)
 	}
@@ -171,7 +162,7 @@ func (s *Service) Start(ctx context.Context, r *taskapi.StartRequest) (*taskapi.
 
 // Delete deletes a stopped exec, or the container once its init stopped.
 func (s *Service) Delete(ctx context.Context, r *taskapi.DeleteRequest) (*taskapi.DeleteResponse, error) {
-	c, p, err := s.getProcess(r.GetID(), r.GetExecID())
+	c, p, err := s.getProcess(r.ID, r.ExecID)
 	if err != nil {
 		return nil, errdefs.ToGRPC(err)
 	}
@@ -191,30 +182,30 @@ func (s *Service) Delete(ctx context.Context, r *taskapi.DeleteRequest) (*taskap
 	s.idleLocked()
 	s.mu.Unlock()
 	s.pub.Publish(events.TopicDelete, &events.TaskDelete{
-		ContainerID: c.id, ID: c.id, Pid: uint32(e.Pid), ExitStatus: uint32(e.ExitStatus), ExitedAt: timestamppb.New(e.ExitedAt),
+		ContainerID: c.id, ID: c.id, Pid: uint32(e.Pid), ExitStatus: uint32(e.ExitStatus), ExitedAt: taskapi.NewTimestamp(e.ExitedAt),
 	})
 	return deleteResponse(e), nil
 }
 
 func deleteResponse(e bundle.Exit) *taskapi.DeleteResponse {
-	return &taskapi.DeleteResponse{Pid: uint32(e.Pid), ExitStatus: uint32(e.ExitStatus), ExitedAt: timestamppb.New(e.ExitedAt)}
+	return &taskapi.DeleteResponse{Pid: uint32(e.Pid), ExitStatus: uint32(e.ExitStatus), ExitedAt: taskapi.NewTimestamp(e.ExitedAt)}
 }
 
 // Exec adds an exec process; Start runs it.
-func (s *Service) Exec(ctx context.Context, r *taskapi.ExecProcessRequest) (*emptypb.Empty, error) {
-	c, err := s.get(r.GetID())
+func (s *Service) Exec(ctx context.Context, r *taskapi.ExecProcessRequest) (*taskapi.Empty, error) {
+	c, err := s.get(r.ID)
 	if err != nil {
 		return nil, errdefs.ToGRPC(err)
 	}
 	if err := c.addExec(r); err != nil {
 		return nil, errdefs.ToGRPC(err)
 	}
-	return &emptypb.Empty{}, nil
+	return &taskapi.Empty{}, nil
 }
 
 // State reports a process's status, pid, stdio and exit.
 func (s *Service) State(ctx context.Context, r *taskapi.StateRequest) (*taskapi.StateResponse, error) {
-	c, p, err := s.getProcess(r.GetID(), r.GetExecID())
+	c, p, err := s.getProcess(r.ID, r.ExecID)
 	if err != nil {
 		return nil, errdefs.ToGRPC(err)
 	}
@@ -226,20 +217,20 @@ func (s *Service) State(ctx context.Context, r *taskapi.StateRequest) (*taskapi.
 	}
 	p.mu.Unlock()
 	if e, ok := p.exitInfo(); ok {
-		resp.Status = tasktypes.Status_STOPPED
+		resp.Status = taskapi.StatusStopped
 		resp.ExitStatus = uint32(e.ExitStatus)
-		resp.ExitedAt = timestamppb.New(e.ExitedAt)
-	} else if resp.Status == tasktypes.Status_STOPPED {
+		resp.ExitedAt = taskapi.NewTimestamp(e.ExitedAt)
+	} else if resp.Status == taskapi.StatusStopped {
 		// Stopped, but the exit is still being published: report running
 		// until Wait would return, so State and Wait agree.
-		resp.Status = tasktypes.Status_RUNNING
+		resp.Status = taskapi.StatusRunning
 	}
 	return resp, nil
 }
 
 // Pids lists the container's processes; execs carry their exec id.
 func (s *Service) Pids(ctx context.Context, r *taskapi.PidsRequest) (*taskapi.PidsResponse, error) {
-	c, err := s.get(r.GetID())
+	c, err := s.get(r.ID)
 	if err != nil {
 		return nil, errdefs.ToGRPC(err)
 	}
@@ -255,11 +246,9 @@ func (s *Service) Pids(ctx context.Context, r *taskapi.PidsRequest) (*taskapi.Pi
 	}
 	resp := &taskapi.PidsResponse{}
 	for _, pid := range pids {
-		info := &tasktypes.ProcessInfo{Pid: uint32(pid)}
+		info := &taskapi.ProcessInfo{Pid: uint32(pid)}
 		if execID, ok := byPid[pid]; ok {
-			if a, err := typeurl.MarshalAny(&runcopts.ProcessDetails{ExecID: execID}); err == nil {
-				info.Info = &anypb.Any{TypeUrl: a.GetTypeUrl(), Value: a.GetValue()}
-			}
+			info.Info = taskapi.MarshalAny(&taskapi.ProcessDetails{ExecID: execID})
 		}
 		resp.Processes = append(resp.Processes, info)
 	}
@@ -267,16 +256,16 @@ func (s *Service) Pids(ctx context.Context, r *taskapi.PidsRequest) (*taskapi.Pi
 }
 
 // Pause freezes the container.
-func (s *Service) Pause(ctx context.Context, r *taskapi.PauseRequest) (*emptypb.Empty, error) {
-	return s.freeze(r.GetID(), true)
+func (s *Service) Pause(ctx context.Context, r *taskapi.PauseRequest) (*taskapi.Empty, error) {
+	return s.freeze(r.ID, true)
 }
 
 // Resume thaws the container.
-func (s *Service) Resume(ctx context.Context, r *taskapi.ResumeRequest) (*emptypb.Empty, error) {
-	return s.freeze(r.GetID(), false)
+func (s *Service) Resume(ctx context.Context, r *taskapi.ResumeRequest) (*taskapi.Empty, error) {
+	return s.freeze(r.ID, false)
 }
 
-func (s *Service) freeze(id string, pause bool) (*emptypb.Empty, error) {
+func (s *Service) freeze(id string, pause bool) (*taskapi.Empty, error) {
 	c, err := s.get(id)
 	if err != nil {
 		return nil, errdefs.ToGRPC(err)
@@ -305,29 +294,29 @@ func (s *Service) freeze(id string, pause bool) (*emptypb.Empty, error) {
 	} else {
 		s.pub.Publish(events.TopicResumed, &events.TaskResumed{ContainerID: id})
 	}
-	return &emptypb.Empty{}, nil
+	return &taskapi.Empty{}, nil
 }
 
 // Checkpoint is not supported.
-func (s *Service) Checkpoint(ctx context.Context, r *taskapi.CheckpointTaskRequest) (*emptypb.Empty, error) {
+func (s *Service) Checkpoint(ctx context.Context, r *taskapi.CheckpointTaskRequest) (*taskapi.Empty, error) {
 	return nil, errdefs.ToGRPC(fmt.Errorf("checkpoint: %w", errdefs.ErrNotImplemented))
 }
 
 // Kill signals a process (all of the container's with All).
-func (s *Service) Kill(ctx context.Context, r *taskapi.KillRequest) (*emptypb.Empty, error) {
-	c, p, err := s.getProcess(r.GetID(), r.GetExecID())
+func (s *Service) Kill(ctx context.Context, r *taskapi.KillRequest) (*taskapi.Empty, error) {
+	c, p, err := s.getProcess(r.ID, r.ExecID)
 	if err != nil {
 		return nil, errdefs.ToGRPC(err)
 	}
-	if err := c.kill(p, int(r.GetSignal()), r.GetAll()); err != nil {
+	if err := c.kill(p, int(r.Signal), r.All); err != nil {
 		return nil, errdefs.ToGRPC(err)
 	}
-	return &emptypb.Empty{}, nil
+	return &taskapi.Empty{}, nil
 }
 
 // ResizePty sets a process's terminal size.
-func (s *Service) ResizePty(ctx context.Context, r *taskapi.ResizePtyRequest) (*emptypb.Empty, error) {
-	_, p, err := s.getProcess(r.GetID(), r.GetExecID())
+func (s *Service) ResizePty(ctx context.Context, r *taskapi.ResizePtyRequest) (*taskapi.Empty, error) {
+	_, p, err := s.getProcess(r.ID, r.ExecID)
 	if err != nil {
 		return nil, errdefs.ToGRPC(err)
 	}
@@ -337,48 +326,48 @@ func (s *Service) ResizePty(ctx context.Context, r *taskapi.ResizePtyRequest) (*
 	if x == nil {
 		return nil, errdefs.ToGRPC(fmt.Errorf("resize %s: not started: %w", p.id(), errdefs.ErrFailedPrecondition))
 	}
-	if err := x.Resize(r.GetWidth(), r.GetHeight()); err != nil {
+	if err := x.Resize(r.Width, r.Height); err != nil {
 		return nil, errdefs.ToGRPC(fmt.Errorf("%v: %w", err, errdefs.ErrFailedPrecondition))
 	}
-	return &emptypb.Empty{}, nil
+	return &taskapi.Empty{}, nil
 }
 
 // CloseIO closes a process's stdin.
-func (s *Service) CloseIO(ctx context.Context, r *taskapi.CloseIORequest) (*emptypb.Empty, error) {
-	_, p, err := s.getProcess(r.GetID(), r.GetExecID())
+func (s *Service) CloseIO(ctx context.Context, r *taskapi.CloseIORequest) (*taskapi.Empty, error) {
+	_, p, err := s.getProcess(r.ID, r.ExecID)
 	if err != nil {
 		return nil, errdefs.ToGRPC(err)
 	}
 	p.mu.Lock()
 	x := p.io
 	p.mu.Unlock()
-	if r.GetStdin() && x != nil {
+	if r.Stdin && x != nil {
 		x.CloseStdin()
 	}
-	return &emptypb.Empty{}, nil
+	return &taskapi.Empty{}, nil
 }
 
 // Update changes the container's resources (LinuxResources JSON).
-func (s *Service) Update(ctx context.Context, r *taskapi.UpdateTaskRequest) (*emptypb.Empty, error) {
-	c, err := s.get(r.GetID())
+func (s *Service) Update(ctx context.Context, r *taskapi.UpdateTaskRequest) (*taskapi.Empty, error) {
+	c, err := s.get(r.ID)
 	if err != nil {
 		return nil, errdefs.ToGRPC(err)
 	}
 	if st := c.init.getStatus(); st == stopped || st == deleted {
 		return nil, errdefs.ToGRPC(fmt.Errorf("container %s is %s: %w", c.id, st, errdefs.ErrFailedPrecondition))
 	}
-	if r.GetResources() == nil || len(r.GetResources().GetValue()) == 0 {
+	if len(r.Resources.GetValue()) == 0 {
 		return nil, errdefs.ToGRPC(fmt.Errorf("update %s: no resources: %w", c.id, errdefs.ErrInvalidArgument))
 	}
-	if err := c.rt.Update(c.id, r.GetResources().GetValue()); err != nil {
+	if err := c.rt.Update(c.id, r.Resources.GetValue()); err != nil {
 		return nil, errdefs.ToGRPC(err)
 	}
-	return &emptypb.Empty{}, nil
+	return &taskapi.Empty{}, nil
 }
 
 // Wait blocks until the process exited.
 func (s *Service) Wait(ctx context.Context, r *taskapi.WaitRequest) (*taskapi.WaitResponse, error) {
-	_, p, err := s.getProcess(r.GetID(), r.GetExecID())
+	_, p, err := s.getProcess(r.ID, r.ExecID)
 	if err != nil {
 		return nil, errdefs.ToGRPC(err)
 	}
@@ -388,12 +377,12 @@ func (s *Service) Wait(ctx context.Context, r *taskapi.WaitRequest) (*taskapi.Wa
 		return nil, errdefs.ToGRPC(ctx.Err())
 	}
 	e, _ := p.exitInfo()
-	return &taskapi.WaitResponse{ExitStatus: uint32(e.ExitStatus), ExitedAt: timestamppb.New(e.ExitedAt)}, nil
+	return &taskapi.WaitResponse{ExitStatus: uint32(e.ExitStatus), ExitedAt: taskapi.NewTimestamp(e.ExitedAt)}, nil
 }
 
 // Stats returns the container's cgroup metrics.
 func (s *Service) Stats(ctx context.Context, r *taskapi.StatsRequest) (*taskapi.StatsResponse, error) {
-	c, err := s.get(r.GetID())
+	c, err := s.get(r.ID)
 	if err != nil {
 		return nil, errdefs.ToGRPC(err)
 	}
@@ -407,32 +396,28 @@ func (s *Service) Stats(ctx context.Context, r *taskapi.StatsRequest) (*taskapi.
 		}
 		return nil, errdefs.ToGRPC(err)
 	}
-	a, err := typeurl.MarshalAny(m)
-	if err != nil {
-		return nil, errdefs.ToGRPC(err)
-	}
-	return &taskapi.StatsResponse{Stats: &anypb.Any{TypeUrl: a.GetTypeUrl(), Value: a.GetValue()}}, nil
+	return &taskapi.StatsResponse{Stats: taskapi.MarshalAny(m)}, nil
 }
 
 // Connect tells the caller the shim's and the task's pids.
 func (s *Service) Connect(ctx context.Context, r *taskapi.ConnectRequest) (*taskapi.ConnectResponse, error) {
 	resp := &taskapi.ConnectResponse{ShimPid: uint32(os.Getpid()), Version: "2"}
-	if c, err := s.get(r.GetID()); err == nil {
+	if c, err := s.get(r.ID); err == nil {
 		resp.TaskPid = uint32(c.init.getPid())
 	}
 	return resp, nil
 }
 
 // Shutdown ends the shim once it has no container left.
-func (s *Service) Shutdown(ctx context.Context, r *taskapi.ShutdownRequest) (*emptypb.Empty, error) {
+func (s *Service) Shutdown(ctx context.Context, r *taskapi.ShutdownRequest) (*taskapi.Empty, error) {
 	s.mu.Lock()
 	busy := len(s.containers) > 0 || len(s.creating) > 0
 	s.mu.Unlock()
-	if busy && !r.GetNow() {
-		return &emptypb.Empty{}, nil
+	if busy && !r.Now {
+		return &taskapi.Empty{}, nil
 	}
 	if s.shutdown != nil {
 		s.closing.Do(s.shutdown)
 	}
-	return &emptypb.Empty{}, nil
+	return &taskapi.Empty{}, nil
 }
