@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"text/template"
 
@@ -104,19 +105,12 @@ func isNotFound(err error) bool {
 // JSON array, or each through a Go template.
 func printJSONObjects(objs []json.RawMessage, tmpl string) error {
 	if tmpl != "" {
-		t, err := template.New("").Funcs(template.FuncMap{
-			"json": jsonString,
-		}).Parse(tmpl)
-		if err != nil {
-			return fmt.Errorf("template parsing error: %w", err)
-		}
 		for _, o := range objs {
 			var v any
 			json.Unmarshal(o, &v)
-			if err := t.Execute(os.Stdout, v); err != nil {
+			if err := executeTemplate(os.Stdout, tmpl, v); err != nil {
 				return err
 			}
-			fmt.Println()
 		}
 		return nil
 	}
@@ -139,6 +133,20 @@ func printJSONObjects(objs []json.RawMessage, tmpl string) error {
 	}
 	buf.WriteString("]\n")
 	_, err := os.Stdout.Write(buf.Bytes())
+	return err
+}
+
+// executeTemplate renders v with a --format template (with Docker's
+// `json` function) and a newline.
+func executeTemplate(w io.Writer, tmpl string, v any) error {
+	t, err := template.New("").Funcs(template.FuncMap{"json": jsonString}).Parse(tmpl)
+	if err != nil {
+		return fmt.Errorf("template parsing error: %w", err)
+	}
+	if err := t.Execute(w, v); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w)
 	return err
 }
 

@@ -22,11 +22,13 @@ import (
 	"github.com/containerd/ttrpc"
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-project/berth/supervisor/api"
 	"github.com/berth-project/berth/supervisor/internal/config"
 	"github.com/berth-project/berth/supervisor/internal/containers"
 	"github.com/berth-project/berth/supervisor/internal/images"
 	"github.com/berth-project/berth/supervisor/internal/metadata"
 	"github.com/berth-project/berth/supervisor/internal/server"
+	"github.com/berth-project/berth/supervisor/internal/system"
 )
 
 var (
@@ -169,11 +171,21 @@ func run(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	ctrs, err := newContainers(ctx, cfg, db, img, netw, log)
+	bins, err := findBinaries()
+	if err != nil {
+		return err
+	}
+	ctrs, err := newContainers(ctx, cfg, db, img, netw, bins, log)
 	if err != nil {
 		return err
 	}
 	server.RegisterContainers(srv, ctrs)
+	server.RegisterSystem(srv, system.New(system.Options{
+		Version: version, Root: cfg.Root, Debug: cfg.LogLevel == "debug",
+		InsecureRegistries: cfg.InsecureRegistries,
+		RuntimeBinary:      bins.runtime, ShimBinary: bins.shim,
+		Counts: func(ctx context.Context) (system.Counts, error) { return countObjects(ctx, ctrs, img) },
+	}))
 	// Containers keep running while berthd is down; take them back
 	// (their exits included) before serving requests about them. Their
 	// networks come first: bridges and rules must exist before a
@@ -204,25 +216,59 @@ func run(args []string) error {
 	return nil
 }
 
+// binaries are the programs berthd runs: the shim, the runtime and the
+// static init that --init mounts (Docker's docker-init, or tini-static),
+// looked for next to berthd's binary first, then in PATH.
+type binaries struct {
+	shim, runtime, init string
+}
+
+func findBinaries() (binaries, error) {
+	var b binaries
+	var err error
+	if b.shim, err = findBinary("containerd-shim-berth-v2"); err != nil {
+		return b, err
+	}
+	if b.runtime, err = findBinary("berth-runtime"); err != nil {
+		return b, err
+	}
+	b.init, _ = findBinary("docker-init", "tini-static")
+	return b, nil
+}
+
 // newContainers sets up the container side, with netw's networks and
-// volumes. The shim and the runtime are
-// looked for next to berthd's binary first, then in PATH; so is the
-// static init that --init mounts (Docker's docker-init, or tini-static).
-func newContainers(ctx context.Context, cfg config.Config, db *metadata.DB, img *images.Service, netw *networking, log *slog.Logger) (*containers.Service, error) {
-	shim, err := findBinary("containerd-shim-berth-v2")
-	if err != nil {
-		return nil, err
-	}
-	rt, err := findBinary("berth-runtime")
-	if err != nil {
-		return nil, err
-	}
-	initBin, _ := findBinary("docker-init", "tini-static")
+// volumes.
+func newContainers(ctx context.Context, cfg config.Config, db *metadata.DB, img *images.Service, netw *networking, bins binaries, log *slog.Logger) (*containers.Service, error) {
 	return containers.New(ctx, db, img, containers.Options{
 		Root: cfg.Root, State: cfg.State, Address: cfg.Address,
-		ShimBinary: shim, RuntimeBinary: rt, InitBinary: initBin, Log: log,
+		ShimBinary: bins.shim, RuntimeBinary: bins.runtime, InitBinary: bins.init, Log: log,
 		Network: netw.attacher(), Volumes: netw.resolver(),
 	})
+}
+
+// countObjects counts containers by state and images, for `berth info`.
+func countObjects(ctx context.Context, ctrs *containers.Service, img *images.Service) (system.Counts, error) {
+	var c system.Counts
+	cl, err := ctrs.List(ctx, &api.ListContainersRequest{All: true})
+	if err != nil {
+		return c, err
+	}
+	for _, ct := range cl.GetContainers() {
+		switch ct.GetState() {
+		case "running", "restarting":
+			c.Running++
+		case "paused":
+			c.Paused++
+		default:
+			c.Stopped++
+		}
+	}
+	il, err := img.List(ctx, &api.ListImagesRequest{})
+	if err != nil {
+		return c, err
+	}
+	c.Images = len(il.GetImages())
+	return c, nil
 }
 
 // findBinary returns the first of names found beside berthd or in PATH.

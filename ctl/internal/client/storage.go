@@ -7,3 +7,6 @@ func (c *Client) Volumes() api.TTRPCVolumesService { return api.NewTTRPCVolumesC
 
 // Networks is berthd's network service on this connection.
 func (c *Client) Networks() api.TTRPCNetworksService { return api.NewTTRPCNetworksClient(c.c) }
+
+// System is berthd's version and info service on this connection.
+func (c *Client) System() api.TTRPCSystemService { return api.NewTTRPCSystemClient(c.c) }
