@@ -23,7 +23,7 @@ func TestVersionAndInfo(t *testing.T) {
 	var v struct {
 		Client, Server struct {
 			Version, ApiVersion, Os string
-			Components          []struct{ Name, Version string }
+			Components              []struct{ Name, Version string }
 		}
 	}
 	if err := json.Unmarshal([]byte(d.ok("version", "--format", "{{json .}}")), &v); err != nil {
