@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -57,9 +55,7 @@ func newContainerPruneCommand() *cobra.Command {
 
 func runContainerPrune(ctx context.Context, force bool, filters []string) error {
 	if !force {
-		fmt.Print("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ")
-		line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
-		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+		if !confirm("This will remove all stopped containers.") {
 			return nil
 		}
 	}
@@ -72,13 +68,7 @@ func runContainerPrune(ctx context.Context, force bool, filters []string) error 
 	if err != nil {
 		return client.Wrap(err)
 	}
-	if len(resp.Deleted) > 0 {
-		fmt.Println("Deleted Containers:")
-		for _, d := range resp.Deleted {
-			fmt.Println(d)
-		}
-		fmt.Println()
-	}
+	printDeleted(os.Stdout, "Containers", resp.Deleted)
 	fmt.Printf("Total reclaimed space: %s\n", format.Size(resp.SpaceReclaimed))
 	return nil
 }

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -77,9 +75,7 @@ func runPrune(ctx context.Context, all, force bool) error {
 		if all {
 			what = "all images without at least one container associated to them"
 		}
-		fmt.Printf("WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", what)
-		line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
-		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+		if !confirm("This will remove " + what + ".") {
 			return nil
 		}
 	}
@@ -92,13 +88,7 @@ func runPrune(ctx context.Context, all, force bool) error {
 	if err != nil {
 		return client.Wrap(err)
 	}
-	if len(resp.Deleted) > 0 {
-		fmt.Println("Deleted Images:")
-		for _, d := range resp.Deleted {
-			fmt.Println(d)
-		}
-		fmt.Println()
-	}
+	printDeleted(os.Stdout, "Images", resp.Deleted)
 	fmt.Printf("Total reclaimed space: %s\n", format.Size(resp.SpaceReclaimed))
 	return nil
 }

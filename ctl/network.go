@@ -7,6 +7,6 @@ import "github.com/spf13/cobra"
 func newNetworkCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "network", Short: "Manage networks"}
 	cmd.AddCommand(newNetworkCreateCommand(), newNetworkLsCommand(), newNetworkInspectCommand(),
-		newNetworkRmCommand(), newNetworkConnectCommand(), newNetworkDisconnectCommand())
+		newNetworkRmCommand(), newNetworkConnectCommand(), newNetworkDisconnectCommand(), newNetworkPruneCommand())
 	return cmd
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -49,13 +50,7 @@ func runVolumePrune(ctx context.Context, o volumePruneOptions) error {
 	if err != nil {
 		return client.Wrap(err)
 	}
-	if len(resp.Deleted) > 0 {
-		fmt.Println("Deleted Volumes:")
-		for _, n := range resp.Deleted {
-			fmt.Println(n)
-		}
-		fmt.Println()
-	}
+	printDeleted(os.Stdout, "Volumes", resp.Deleted)
 	fmt.Printf("Total reclaimed space: %s\n", format.Size(int64(resp.SpaceReclaimed)))
 	return nil
 }

@@ -169,10 +169,17 @@ func (d *daemon) netState(t *testing.T, bridges []string, ports ...int) (netns, 
 // berth runs the CLI against d; it returns stdout, stderr and the error.
 func (d *daemon) berth(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
+	return d.berthIn(t, "", args...)
+}
+
+// berthIn runs the CLI with stdin.
+func (d *daemon) berthIn(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, berthBin, args...)
 	cmd.Env = append(os.Environ(), "BERTH_ADDRESS="+d.addr)
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

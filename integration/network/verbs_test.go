@@ -189,3 +189,60 @@ func TestRestartLeaksNothing(t *testing.T) {
 		t.Errorf("after the second stop: %v", left)
 	}
 }
+
+// TestPrune: network prune removes the user-defined networks no running
+// container is attached to (bridge and rules with them) and keeps the
+// others and the predefined ones; system prune then removes stopped
+// containers, unused networks and, with --volumes, anonymous volumes.
+func TestPrune(t *testing.T) {
+	requireEnv(t)
+	d := startBerthd(t, "", "")
+	img := d.importBusybox(t)
+	d.ok(t, "network", "create", "--subnet", "10.233.0.0/24", "idle")
+	d.ok(t, "network", "create", "--subnet", "10.233.1.0/24", "busy")
+	idleBr, busyBr := d.bridge(t, "idle"), d.bridge(t, "busy")
+	d.ok(t, "run", "-d", "--name", "user", "--network", "busy", img, "sleep", "300")
+	t.Cleanup(func() { d.berth(t, "rm", "-f", "user") })
+
+	if out := d.ok(t, "network", "prune", "-f"); out != "Deleted Networks:\nidle\n\n" {
+		t.Errorf("network prune printed %q, want only idle deleted", out)
+	}
+	ls := d.ok(t, "network", "ls", "--format", "{{.Name}}")
+	if strings.Contains(ls, "idle") || !strings.Contains(ls, "busy") || !strings.Contains(ls, "bridge") {
+		t.Errorf("networks after prune:\n%s", ls)
+	}
+	if exec.Command("ip", "link", "show", idleBr).Run() == nil {
+		t.Errorf("bridge %s of the pruned network left", idleBr)
+	}
+	if rules, _ := exec.Command("nft", "list", "table", "ip", d.table(t)).Output(); strings.Contains(string(rules), idleBr) {
+		t.Errorf("rules still name %s", idleBr)
+	}
+	// Without -f it asks, and "n" keeps everything.
+	if out, _, _ := d.berthIn(t, "n\n", "network", "prune"); !strings.Contains(out, "Are you sure you want to continue? [y/N]") || strings.Contains(out, "Deleted") {
+		t.Errorf("network prune answered n printed %q", out)
+	}
+
+	// Once its user is gone, system prune takes the network, the stopped
+	// container and an anonymous volume.
+	d.ok(t, "run", "--name", "stopped", "-v", "/data", img, "true")
+	d.ok(t, "rm", "-f", "user")
+	out := d.ok(t, "system", "prune", "-f", "--volumes")
+	for _, want := range []string{"Deleted Containers:\n", "Deleted Networks:\nbusy\n", "Deleted Volumes:\n", "Total reclaimed space: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("system prune output lacks %q:\n%s", want, out)
+		}
+	}
+	if ps := d.ok(t, "ps", "-aq"); ps != "" {
+		t.Errorf("containers after system prune: %q", ps)
+	}
+	if vols := d.ok(t, "volume", "ls", "-q"); vols != "" {
+		t.Errorf("volumes after system prune --volumes: %q", vols)
+	}
+	if exec.Command("ip", "link", "show", busyBr).Run() == nil {
+		t.Errorf("bridge %s left after system prune", busyBr)
+	}
+	// The image is in use by nothing but is tagged: not dangling, kept.
+	if imgs := d.ok(t, "images", "-q"); imgs == "" {
+		t.Error("system prune without -a removed a tagged image")
+	}
+}

@@ -720,6 +720,87 @@ func (*DisconnectNetworkResponse) Descriptor() ([]byte, []int) {
 	return file_networks_proto_rawDescGZIP(), []int{12}
 }
 
+type PruneNetworksRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PruneNetworksRequest) Reset() {
+	*x = PruneNetworksRequest{}
+	mi := &file_networks_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PruneNetworksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PruneNetworksRequest) ProtoMessage() {}
+
+func (x *PruneNetworksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_networks_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PruneNetworksRequest.ProtoReflect.Descriptor instead.
+func (*PruneNetworksRequest) Descriptor() ([]byte, []int) {
+	return file_networks_proto_rawDescGZIP(), []int{13}
+}
+
+type PruneNetworksResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// deleted are the names of the removed networks.
+	Deleted       []string `protobuf:"bytes,1,rep,name=deleted,proto3" json:"deleted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PruneNetworksResponse) Reset() {
+	*x = PruneNetworksResponse{}
+	mi := &file_networks_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PruneNetworksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PruneNetworksResponse) ProtoMessage() {}
+
+func (x *PruneNetworksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_networks_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PruneNetworksResponse.ProtoReflect.Descriptor instead.
+func (*PruneNetworksResponse) Descriptor() ([]byte, []int) {
+	return file_networks_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *PruneNetworksResponse) GetDeleted() []string {
+	if x != nil {
+		return x.Deleted
+	}
+	return nil
+}
+
 var File_networks_proto protoreflect.FileDescriptor
 
 const file_networks_proto_rawDesc = "" +
@@ -774,7 +855,10 @@ const file_networks_proto_rawDesc = "" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x1c\n" +
 	"\tcontainer\x18\x02 \x01(\tR\tcontainer\x12\x14\n" +
 	"\x05force\x18\x03 \x01(\bR\x05force\"\x1b\n" +
-	"\x19DisconnectNetworkResponse2\xdc\x03\n" +
+	"\x19DisconnectNetworkResponse\"\x16\n" +
+	"\x14PruneNetworksRequest\"1\n" +
+	"\x15PruneNetworksResponse\x12\x18\n" +
+	"\adeleted\x18\x01 \x03(\tR\adeleted2\xa6\x04\n" +
 	"\bNetworks\x12I\n" +
 	"\x06Create\x12\x1e.berth.v1.CreateNetworkRequest\x1a\x1f.berth.v1.CreateNetworkResponse\x12E\n" +
 	"\x04List\x12\x1d.berth.v1.ListNetworksRequest\x1a\x1e.berth.v1.ListNetworksResponse\x12N\n" +
@@ -782,7 +866,8 @@ const file_networks_proto_rawDesc = "" +
 	"\x06Remove\x12\x1e.berth.v1.RemoveNetworkRequest\x1a\x1f.berth.v1.RemoveNetworkResponse\x12L\n" +
 	"\aConnect\x12\x1f.berth.v1.ConnectNetworkRequest\x1a .berth.v1.ConnectNetworkResponse\x12U\n" +
 	"\n" +
-	"Disconnect\x12\".berth.v1.DisconnectNetworkRequest\x1a#.berth.v1.DisconnectNetworkResponseB3Z1github.com/berth-project/berth/supervisor/api;apib\x06proto3"
+	"Disconnect\x12\".berth.v1.DisconnectNetworkRequest\x1a#.berth.v1.DisconnectNetworkResponse\x12H\n" +
+	"\x05Prune\x12\x1e.berth.v1.PruneNetworksRequest\x1a\x1f.berth.v1.PruneNetworksResponseB3Z1github.com/berth-project/berth/supervisor/api;apib\x06proto3"
 
 var (
 	file_networks_proto_rawDescOnce sync.Once
@@ -796,7 +881,7 @@ func file_networks_proto_rawDescGZIP() []byte {
 	return file_networks_proto_rawDescData
 }
 
-var file_networks_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_networks_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_networks_proto_goTypes = []any{
 	(*NetworkSummary)(nil),            // 0: berth.v1.NetworkSummary
 	(*CreateNetworkRequest)(nil),      // 1: berth.v1.CreateNetworkRequest
@@ -811,12 +896,14 @@ var file_networks_proto_goTypes = []any{
 	(*ConnectNetworkResponse)(nil),    // 10: berth.v1.ConnectNetworkResponse
 	(*DisconnectNetworkRequest)(nil),  // 11: berth.v1.DisconnectNetworkRequest
 	(*DisconnectNetworkResponse)(nil), // 12: berth.v1.DisconnectNetworkResponse
-	nil,                               // 13: berth.v1.NetworkSummary.LabelsEntry
-	nil,                               // 14: berth.v1.CreateNetworkRequest.LabelsEntry
+	(*PruneNetworksRequest)(nil),      // 13: berth.v1.PruneNetworksRequest
+	(*PruneNetworksResponse)(nil),     // 14: berth.v1.PruneNetworksResponse
+	nil,                               // 15: berth.v1.NetworkSummary.LabelsEntry
+	nil,                               // 16: berth.v1.CreateNetworkRequest.LabelsEntry
 }
 var file_networks_proto_depIdxs = []int32{
-	13, // 0: berth.v1.NetworkSummary.labels:type_name -> berth.v1.NetworkSummary.LabelsEntry
-	14, // 1: berth.v1.CreateNetworkRequest.labels:type_name -> berth.v1.CreateNetworkRequest.LabelsEntry
+	15, // 0: berth.v1.NetworkSummary.labels:type_name -> berth.v1.NetworkSummary.LabelsEntry
+	16, // 1: berth.v1.CreateNetworkRequest.labels:type_name -> berth.v1.CreateNetworkRequest.LabelsEntry
 	0,  // 2: berth.v1.ListNetworksResponse.networks:type_name -> berth.v1.NetworkSummary
 	1,  // 3: berth.v1.Networks.Create:input_type -> berth.v1.CreateNetworkRequest
 	3,  // 4: berth.v1.Networks.List:input_type -> berth.v1.ListNetworksRequest
@@ -824,14 +911,16 @@ var file_networks_proto_depIdxs = []int32{
 	7,  // 6: berth.v1.Networks.Remove:input_type -> berth.v1.RemoveNetworkRequest
 	9,  // 7: berth.v1.Networks.Connect:input_type -> berth.v1.ConnectNetworkRequest
 	11, // 8: berth.v1.Networks.Disconnect:input_type -> berth.v1.DisconnectNetworkRequest
-	2,  // 9: berth.v1.Networks.Create:output_type -> berth.v1.CreateNetworkResponse
-	4,  // 10: berth.v1.Networks.List:output_type -> berth.v1.ListNetworksResponse
-	6,  // 11: berth.v1.Networks.Inspect:output_type -> berth.v1.InspectNetworksResponse
-	8,  // 12: berth.v1.Networks.Remove:output_type -> berth.v1.RemoveNetworkResponse
-	10, // 13: berth.v1.Networks.Connect:output_type -> berth.v1.ConnectNetworkResponse
-	12, // 14: berth.v1.Networks.Disconnect:output_type -> berth.v1.DisconnectNetworkResponse
-	9,  // [9:15] is the sub-list for method output_type
-	3,  // [3:9] is the sub-list for method input_type
+	13, // 9: berth.v1.Networks.Prune:input_type -> berth.v1.PruneNetworksRequest
+	2,  // 10: berth.v1.Networks.Create:output_type -> berth.v1.CreateNetworkResponse
+	4,  // 11: berth.v1.Networks.List:output_type -> berth.v1.ListNetworksResponse
+	6,  // 12: berth.v1.Networks.Inspect:output_type -> berth.v1.InspectNetworksResponse
+	8,  // 13: berth.v1.Networks.Remove:output_type -> berth.v1.RemoveNetworkResponse
+	10, // 14: berth.v1.Networks.Connect:output_type -> berth.v1.ConnectNetworkResponse
+	12, // 15: berth.v1.Networks.Disconnect:output_type -> berth.v1.DisconnectNetworkResponse
+	14, // 16: berth.v1.Networks.Prune:output_type -> berth.v1.PruneNetworksResponse
+	10, // [10:17] is the sub-list for method output_type
+	3,  // [3:10] is the sub-list for method input_type
 	3,  // [3:3] is the sub-list for extension type_name
 	3,  // [3:3] is the sub-list for extension extendee
 	0,  // [0:3] is the sub-list for field type_name
@@ -848,7 +937,7 @@ func file_networks_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_networks_proto_rawDesc), len(file_networks_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -14,6 +14,7 @@ type TTRPCNetworksService interface {
 	Remove(context.Context, *RemoveNetworkRequest) (*RemoveNetworkResponse, error)
 	Connect(context.Context, *ConnectNetworkRequest) (*ConnectNetworkResponse, error)
 	Disconnect(context.Context, *DisconnectNetworkRequest) (*DisconnectNetworkResponse, error)
+	Prune(context.Context, *PruneNetworksRequest) (*PruneNetworksResponse, error)
 }
 
 func RegisterTTRPCNetworksService(srv *ttrpc.Server, svc TTRPCNetworksService) {
@@ -60,6 +61,13 @@ func RegisterTTRPCNetworksService(srv *ttrpc.Server, svc TTRPCNetworksService) {
 					return nil, err
 				}
 				return svc.Disconnect(ctx, &req)
+			},
+			"Prune": func(ctx context.Context, unmarshal func(interface{}) error) (interface{}, error) {
+				var req PruneNetworksRequest
+				if err := unmarshal(&req); err != nil {
+					return nil, err
+				}
+				return svc.Prune(ctx, &req)
 			},
 		},
 	})
@@ -118,6 +126,14 @@ func (c *ttrpcnetworksClient) Connect(ctx context.Context, req *ConnectNetworkRe
 func (c *ttrpcnetworksClient) Disconnect(ctx context.Context, req *DisconnectNetworkRequest) (*DisconnectNetworkResponse, error) {
 	var resp DisconnectNetworkResponse
 	if err := c.client.Call(ctx, "berth.v1.Networks", "Disconnect", req, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+func (c *ttrpcnetworksClient) Prune(ctx context.Context, req *PruneNetworksRequest) (*PruneNetworksResponse, error) {
+	var resp PruneNetworksResponse
+	if err := c.client.Call(ctx, "berth.v1.Networks", "Prune", req, &resp); err != nil {
 		return nil, err
 	}
 	return &resp, nil

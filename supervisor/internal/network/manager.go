@@ -688,9 +688,47 @@ func (m *Manager) Remove(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	if n.Name == DefaultNetwork || n.Name == HostNetwork || n.Name == NoneNetwork {
+	if predefined(n) {
 		return errorf(ErrInvalidArgument, "%s is a pre-defined network and cannot be removed", n.Name)
 	}
+	if users := usersOf(n, eps); len(users) > 0 {
+		return errorf(ErrInUse, "error while removing network: network %s id %s has active endpoints (%s)", n.Name, n.ID, strings.Join(users, ", "))
+	}
+	return m.removeLocked(n)
+}
+
+// Prune removes every user-defined network no container is attached to,
+// as `docker network prune` does, and returns their names.
+func (m *Manager) Prune(ctx context.Context) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	nets, eps, err := m.state()
+	if err != nil {
+		return nil, err
+	}
+	var deleted []string
+	var errs []error
+	for i := range nets {
+		n := &nets[i]
+		if predefined(n) || len(usersOf(n, eps)) > 0 {
+			continue
+		}
+		if err := m.removeLocked(n); err != nil {
+			errs = append(errs, fmt.Errorf("network %s: %w", n.Name, err))
+			continue
+		}
+		deleted = append(deleted, n.Name)
+	}
+	slices.Sort(deleted)
+	return deleted, errors.Join(errs...)
+}
+
+func predefined(n *metadata.Network) bool {
+	return n.Name == DefaultNetwork || n.Name == HostNetwork || n.Name == NoneNetwork
+}
+
+// usersOf names the containers attached to n.
+func usersOf(n *metadata.Network, eps []metadata.Endpoint) []string {
 	var users []string
 	for _, ep := range eps {
 		for _, en := range ep.Networks {
@@ -699,17 +737,18 @@ func (m *Manager) Remove(ctx context.Context, ref string) error {
 			}
 		}
 	}
-	if len(users) > 0 {
-		return errorf(ErrInUse, "error while removing network: network %s id %s has active endpoints (%s)", n.Name, n.ID, strings.Join(users, ", "))
-	}
+	return users
+}
+
+// removeLocked deletes n's record, then its rules and bridge. The record
+// goes first: a failure below leaves a bridge that the next Remove cannot
+// find, but never a record without its bridge that containers would fail
+// to attach to.
+func (m *Manager) removeLocked(n *metadata.Network) error {
 	if err := m.db.Update(func(tx *metadata.Tx) error { return tx.DeleteNetwork(n.ID) }); err != nil {
 		return err
 	}
-	// The record goes first: a failure below leaves a bridge that the
-	// next Remove cannot find, but never a record without its bridge
-	// that containers would fail to attach to.
-	errs := []error{m.syncLocked(), deleteLink(n.Bridge)}
-	return errors.Join(errs...)
+	return errors.Join(m.syncLocked(), deleteLink(n.Bridge))
 }
 
 func displayName(ep *metadata.Endpoint) string {

@@ -91,6 +91,11 @@ func (s *networksServer) Remove(ctx context.Context, req *api.RemoveNetworkReque
 	return &api.RemoveNetworkResponse{}, netStatus(s.m.Remove(ctx, req.Name))
 }
 
+func (s *networksServer) Prune(ctx context.Context, req *api.PruneNetworksRequest) (*api.PruneNetworksResponse, error) {
+	deleted, err := s.m.Prune(ctx)
+	return &api.PruneNetworksResponse{Deleted: deleted}, netStatus(err)
+}
+
 func (s *networksServer) Connect(ctx context.Context, req *api.ConnectNetworkRequest) (*api.ConnectNetworkResponse, error) {
 	return &api.ConnectNetworkResponse{}, netStatus(s.m.Connect(ctx, req.Network, req.Container, req.Aliases))
 }
