@@ -185,6 +185,7 @@ func run(args []string) error {
 		InsecureRegistries: cfg.InsecureRegistries,
 		RuntimeBinary:      bins.runtime, ShimBinary: bins.shim,
 		Counts: func(ctx context.Context) (system.Counts, error) { return countObjects(ctx, ctrs, img) },
+		DB:     db,
 	}))
 	// Containers keep running while berthd is down; take them back
 	// (their exits included) before serving requests about them. Their

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestVersionAndInfo: `berth version` and `berth info` report the daemon,
@@ -65,4 +66,39 @@ func TestVersionAndInfo(t *testing.T) {
 	if _, err := os.Stat(d.dir + "/nothing.sock"); err == nil {
 		t.Error("version created the socket path it tried")
 	}
+}
+
+// TestSystemDf: disk usage counts images, containers and volumes, with
+// the container layer's and the volume's data and what pruning would
+// give back.
+func TestSystemDf(t *testing.T) {
+	d := startBerthd(t)
+	d.ok("run", "-d", "--name", "writer", "-v", "/vol", "busybox", "sh", "-c",
+		"dd if=/dev/zero of=/layer bs=1024 count=200 2>/dev/null; dd if=/dev/zero of=/vol/data bs=1024 count=30 2>/dev/null; sleep 300")
+	d.ok("run", "--name", "idle", "busybox", "sh", "-c", "dd if=/dev/zero of=/junk bs=1024 count=50 2>/dev/null")
+	// The writer has written once its volume holds the data.
+	for i := 0; i < 100 && !strings.Contains(d.out("exec", "writer", "ls", "-l", "/vol"), "30720"); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	rows := map[string][]string{}
+	for _, l := range lines(d.ok("system", "df", "--format", "{{.Type}}|{{.TotalCount}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}")) {
+		f := strings.Split(l, "|")
+		rows[f[0]] = f[1:]
+	}
+	want := map[string][]string{
+		"Images":        {"1", "1"},
+		"Containers":    {"2", "1", "256kB", "51.2kB (20%)"},
+		"Local Volumes": {"1", "1", "30.7kB", "0B (0%)"},
+		"Build Cache":   {"0", "0", "0B", "0B"},
+	}
+	for typ, w := range want {
+		got := rows[typ]
+		if len(got) < len(w) || strings.Join(got[:len(w)], "|") != strings.Join(w, "|") {
+			t.Errorf("system df %s = %v, want %v", typ, got, w)
+		}
+	}
+	if out := d.ok("system", "df"); !strings.HasPrefix(out, "TYPE ") || !strings.Contains(out, "RECLAIMABLE") {
+		t.Errorf("system df table:\n%s", out)
+	}
+	d.ok("rm", "-fv", "writer", "idle")
 }

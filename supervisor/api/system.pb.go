@@ -183,6 +183,86 @@ func (x *InfoResponse) GetJson() []byte {
 	return nil
 }
 
+type DiskUsageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DiskUsageRequest) Reset() {
+	*x = DiskUsageRequest{}
+	mi := &file_system_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DiskUsageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DiskUsageRequest) ProtoMessage() {}
+
+func (x *DiskUsageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_system_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DiskUsageRequest.ProtoReflect.Descriptor instead.
+func (*DiskUsageRequest) Descriptor() ([]byte, []int) {
+	return file_system_proto_rawDescGZIP(), []int{4}
+}
+
+type DiskUsageResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Json          []byte                 `protobuf:"bytes,1,opt,name=json,proto3" json:"json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DiskUsageResponse) Reset() {
+	*x = DiskUsageResponse{}
+	mi := &file_system_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DiskUsageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DiskUsageResponse) ProtoMessage() {}
+
+func (x *DiskUsageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_system_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DiskUsageResponse.ProtoReflect.Descriptor instead.
+func (*DiskUsageResponse) Descriptor() ([]byte, []int) {
+	return file_system_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *DiskUsageResponse) GetJson() []byte {
+	if x != nil {
+		return x.Json
+	}
+	return nil
+}
+
 var File_system_proto protoreflect.FileDescriptor
 
 const file_system_proto_rawDesc = "" +
@@ -193,10 +273,14 @@ const file_system_proto_rawDesc = "" +
 	"\x04json\x18\x01 \x01(\fR\x04json\"\r\n" +
 	"\vInfoRequest\"\"\n" +
 	"\fInfoResponse\x12\x12\n" +
-	"\x04json\x18\x01 \x01(\fR\x04json2\x7f\n" +
+	"\x04json\x18\x01 \x01(\fR\x04json\"\x12\n" +
+	"\x10DiskUsageRequest\"'\n" +
+	"\x11DiskUsageResponse\x12\x12\n" +
+	"\x04json\x18\x01 \x01(\fR\x04json2\xc5\x01\n" +
 	"\x06System\x12>\n" +
 	"\aVersion\x12\x18.berth.v1.VersionRequest\x1a\x19.berth.v1.VersionResponse\x125\n" +
-	"\x04Info\x12\x15.berth.v1.InfoRequest\x1a\x16.berth.v1.InfoResponseB3Z1github.com/berth-project/berth/supervisor/api;apib\x06proto3"
+	"\x04Info\x12\x15.berth.v1.InfoRequest\x1a\x16.berth.v1.InfoResponse\x12D\n" +
+	"\tDiskUsage\x12\x1a.berth.v1.DiskUsageRequest\x1a\x1b.berth.v1.DiskUsageResponseB3Z1github.com/berth-project/berth/supervisor/api;apib\x06proto3"
 
 var (
 	file_system_proto_rawDescOnce sync.Once
@@ -210,20 +294,24 @@ func file_system_proto_rawDescGZIP() []byte {
 	return file_system_proto_rawDescData
 }
 
-var file_system_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_system_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_system_proto_goTypes = []any{
-	(*VersionRequest)(nil),  // 0: berth.v1.VersionRequest
-	(*VersionResponse)(nil), // 1: berth.v1.VersionResponse
-	(*InfoRequest)(nil),     // 2: berth.v1.InfoRequest
-	(*InfoResponse)(nil),    // 3: berth.v1.InfoResponse
+	(*VersionRequest)(nil),    // 0: berth.v1.VersionRequest
+	(*VersionResponse)(nil),   // 1: berth.v1.VersionResponse
+	(*InfoRequest)(nil),       // 2: berth.v1.InfoRequest
+	(*InfoResponse)(nil),      // 3: berth.v1.InfoResponse
+	(*DiskUsageRequest)(nil),  // 4: berth.v1.DiskUsageRequest
+	(*DiskUsageResponse)(nil), // 5: berth.v1.DiskUsageResponse
 }
 var file_system_proto_depIdxs = []int32{
 	0, // 0: berth.v1.System.Version:input_type -> berth.v1.VersionRequest
 	2, // 1: berth.v1.System.Info:input_type -> berth.v1.InfoRequest
-	1, // 2: berth.v1.System.Version:output_type -> berth.v1.VersionResponse
-	3, // 3: berth.v1.System.Info:output_type -> berth.v1.InfoResponse
-	2, // [2:4] is the sub-list for method output_type
-	0, // [0:2] is the sub-list for method input_type
+	4, // 2: berth.v1.System.DiskUsage:input_type -> berth.v1.DiskUsageRequest
+	1, // 3: berth.v1.System.Version:output_type -> berth.v1.VersionResponse
+	3, // 4: berth.v1.System.Info:output_type -> berth.v1.InfoResponse
+	5, // 5: berth.v1.System.DiskUsage:output_type -> berth.v1.DiskUsageResponse
+	3, // [3:6] is the sub-list for method output_type
+	0, // [0:3] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
 	0, // [0:0] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
@@ -240,7 +328,7 @@ func file_system_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_system_proto_rawDesc), len(file_system_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -10,6 +10,7 @@ import (
 type TTRPCSystemService interface {
 	Version(context.Context, *VersionRequest) (*VersionResponse, error)
 	Info(context.Context, *InfoRequest) (*InfoResponse, error)
+	DiskUsage(context.Context, *DiskUsageRequest) (*DiskUsageResponse, error)
 }
 
 func RegisterTTRPCSystemService(srv *ttrpc.Server, svc TTRPCSystemService) {
@@ -28,6 +29,13 @@ func RegisterTTRPCSystemService(srv *ttrpc.Server, svc TTRPCSystemService) {
 					return nil, err
 				}
 				return svc.Info(ctx, &req)
+			},
+			"DiskUsage": func(ctx context.Context, unmarshal func(interface{}) error) (interface{}, error) {
+				var req DiskUsageRequest
+				if err := unmarshal(&req); err != nil {
+					return nil, err
+				}
+				return svc.DiskUsage(ctx, &req)
 			},
 		},
 	})
@@ -54,6 +62,14 @@ func (c *ttrpcsystemClient) Version(ctx context.Context, req *VersionRequest) (*
 func (c *ttrpcsystemClient) Info(ctx context.Context, req *InfoRequest) (*InfoResponse, error) {
 	var resp InfoResponse
 	if err := c.client.Call(ctx, "berth.v1.System", "Info", req, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+func (c *ttrpcsystemClient) DiskUsage(ctx context.Context, req *DiskUsageRequest) (*DiskUsageResponse, error) {
+	var resp DiskUsageResponse
+	if err := c.client.Call(ctx, "berth.v1.System", "DiskUsage", req, &resp); err != nil {
 		return nil, err
 	}
 	return &resp, nil

@@ -2,10 +2,9 @@ package containers
 
 import (
 	"context"
-	"io/fs"
-	"path/filepath"
 
 	"github.com/berth-project/berth/supervisor/api"
+	"github.com/berth-project/berth/supervisor/internal/du"
 )
 
 // Prune removes every container that is not running (created, exited,
@@ -27,7 +26,7 @@ func (s *Service) Prune(ctx context.Context, req *api.PruneContainersRequest) (*
 		if !f.match(c, &r) {
 			continue
 		}
-		size := dirSize(c.paths.Upper())
+		size := du.Size(c.paths.Upper())
 		if err := s.remove(ctx, c, false); err != nil {
 			continue
 		}
@@ -35,18 +34,4 @@ func (s *Service) Prune(ctx context.Context, req *api.PruneContainersRequest) (*
 		resp.SpaceReclaimed += size
 	}
 	return resp, nil
-}
-
-// dirSize adds up the sizes of the regular files under dir.
-func dirSize(dir string) int64 {
-	var n int64
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
-			}
-		}
-		return nil
-	})
-	return n
 }

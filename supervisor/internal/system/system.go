@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"runtime"
@@ -19,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/supervisor/api"
+	"github.com/berth-project/berth/supervisor/internal/metadata"
 )
 
 // APIVersion is the version of berthd's API (supervisor/api).
@@ -40,7 +42,11 @@ type Options struct {
 	ShimBinary         string
 	// Counts reports the current containers and images.
 	Counts func(ctx context.Context) (Counts, error)
+	// DB is berthd's metadata, for DiskUsage.
+	DB *metadata.DB
 }
+
+var errNoDB = errors.New("disk usage: no metadata database")
 
 // Service implements api.TTRPCSystemService.
 type Service struct {

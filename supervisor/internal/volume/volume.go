@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berth-project/berth/supervisor/internal/du"
 	"github.com/berth-project/berth/supervisor/internal/metadata"
 )
 
@@ -301,7 +301,7 @@ func (m *Manager) Prune(ctx context.Context, all bool, filters []string) ([]stri
 		if !all && !v.Anonymous {
 			continue
 		}
-		n := dirSize(filepath.Join(m.dir, v.Name))
+		n := uint64(du.Size(filepath.Join(m.dir, v.Name)))
 		// A container may have taken the volume since List: removeLocked
 		// checks again under the lock and then refuses.
 		if err := m.removeLocked(v.Name); err != nil {
@@ -314,18 +314,4 @@ func (m *Manager) Prune(ctx context.Context, all bool, filters []string) ([]stri
 		size += n
 	}
 	return names, size, nil
-}
-
-// dirSize is the apparent size of the files under dir.
-func dirSize(dir string) uint64 {
-	var n uint64
-	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
-				n += uint64(fi.Size())
-			}
-		}
-		return nil
-	})
-	return n
 }
