@@ -148,6 +148,9 @@ func TestPublishedPortFromLoopback(t *testing.T) {
 	if got := d.ok(t, "inspect", "-f", `{{range $p, $b := .NetworkSettings.Ports}}{{$p}}={{(index $b 0).HostPort}}{{end}}`, "pub"); got != fmt.Sprintf("80/tcp=%d\n", hp) {
 		t.Errorf("inspect Ports: %q", got)
 	}
+	if got := d.ok(t, "inspect", "-f", `{{json .HostConfig.PortBindings}}`, "pub"); got != fmt.Sprintf(`{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"%d"}]}`+"\n", hp) {
+		t.Errorf("inspect HostConfig.PortBindings: %q", got)
+	}
 	// -p without a host port takes a free one.
 	d.ok(t, "run", "-d", "--name", "random", "-p", "127.0.0.1::80", "-e", "MSG=random", img, "sh", "-c", serveWWW)
 	rp := strings.TrimSpace(d.ok(t, "port", "random", "80/tcp"))

@@ -7,11 +7,13 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/berth-project/berth/supervisor/api"
 	"github.com/berth-project/berth/supervisor/internal/metadata"
+	"github.com/berth-project/berth/supervisor/internal/network"
 )
 
 // inspectJSON is the shape of `docker container inspect`.
@@ -88,21 +90,21 @@ type inspectState struct {
 }
 
 type inspectHost struct {
-	Binds          []string          `json:"Binds"`
-	NetworkMode    string            `json:"NetworkMode"`
-	RestartPolicy  inspectRestart    `json:"RestartPolicy"`
-	AutoRemove     bool              `json:"AutoRemove"`
-	CapAdd         []string          `json:"CapAdd"`
-	CapDrop        []string          `json:"CapDrop"`
-	Privileged     bool              `json:"Privileged"`
-	ReadonlyRootfs bool              `json:"ReadonlyRootfs"`
-	SecurityOpt    []string          `json:"SecurityOpt"`
-	Tmpfs          map[string]string `json:"Tmpfs,omitempty"`
-	Init           *bool             `json:"Init"`
-	Memory         int64             `json:"Memory"`
-	NanoCpus       int64             `json:"NanoCpus"`
-	PidsLimit      *int64            `json:"PidsLimit"`
-	PortBindings   map[string]any    `json:"PortBindings"`
+	Binds          []string                 `json:"Binds"`
+	NetworkMode    string                   `json:"NetworkMode"`
+	RestartPolicy  inspectRestart           `json:"RestartPolicy"`
+	AutoRemove     bool                     `json:"AutoRemove"`
+	CapAdd         []string                 `json:"CapAdd"`
+	CapDrop        []string                 `json:"CapDrop"`
+	Privileged     bool                     `json:"Privileged"`
+	ReadonlyRootfs bool                     `json:"ReadonlyRootfs"`
+	SecurityOpt    []string                 `json:"SecurityOpt"`
+	Tmpfs          map[string]string        `json:"Tmpfs,omitempty"`
+	Init           *bool                    `json:"Init"`
+	Memory         int64                    `json:"Memory"`
+	NanoCpus       int64                    `json:"NanoCpus"`
+	PidsLimit      *int64                   `json:"PidsLimit"`
+	PortBindings   map[string][]inspectPort `json:"PortBindings"`
 }
 
 type inspectRestart struct {
@@ -196,6 +198,7 @@ func (s *Service) inspect(c *container) *inspectJSON {
 	if out.HostConfig.NetworkMode == "" {
 		out.HostConfig.NetworkMode = "none" // recorded before networks existed
 	}
+	out.HostConfig.PortBindings = portBindings(h.Publish)
 	if cfg.EntrypointSet {
 		out.Config.Entrypoint = cfg.Entrypoint
 	}
@@ -319,3 +322,26 @@ func (s *Service) networkSettings(c *container, r metadata.Container) inspectNet
 
 func joinOpts(o []string) string  { return strings.Join(o, ",") }
 func joinPaths(p []string) string { return strings.Join(p, ":") }
+
+// portBindings is HostConfig.PortBindings: the -p values as asked for,
+// by "PORT/PROTO" (a random host port is ""); NetworkSettings.Ports has
+// the ports actually taken.
+func portBindings(publish []string) map[string][]inspectPort {
+	out := map[string][]inspectPort{}
+	ms, err := network.ParsePorts(publish)
+	if err != nil {
+		return out // validated at create; nothing sensible to show
+	}
+	for _, m := range ms {
+		b := inspectPort{}
+		if m.HostIP.IsValid() {
+			b.HostIP = m.HostIP.String()
+		}
+		if m.HostPort != 0 {
+			b.HostPort = strconv.Itoa(int(m.HostPort))
+		}
+		key := fmt.Sprintf("%d/%s", m.ContainerPort, m.Proto)
+		out[key] = append(out[key], b)
+	}
+	return out
+}
