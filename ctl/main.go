@@ -59,7 +59,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(containerCommands()...)
 	root.AddCommand(newContainerCommand(), newTopInspectCommand())
 	root.AddCommand(newVolumeCommand(), newNetworkCommand())
-	root.AddCommand(newVersionCommand(), newInfoCommand(), newSystemCommand())
+	root.AddCommand(newVersionCommand(), newInfoCommand(), newSystemCommand(), newEventsCommand())
 	return root
 }
 

@@ -14,7 +14,7 @@ import (
 
 func newSystemCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "system", Short: "Manage berth"}
-	cmd.AddCommand(newSystemPruneCommand(), newSystemDfCommand(), newInfoCommand())
+	cmd.AddCommand(newSystemPruneCommand(), newSystemDfCommand(), newInfoCommand(), newEventsCommand())
 	return cmd
 }
 

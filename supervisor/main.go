@@ -25,6 +25,7 @@ import (
 	"github.com/berth-project/berth/supervisor/api"
 	"github.com/berth-project/berth/supervisor/internal/config"
 	"github.com/berth-project/berth/supervisor/internal/containers"
+	"github.com/berth-project/berth/supervisor/internal/eventlog"
 	"github.com/berth-project/berth/supervisor/internal/images"
 	"github.com/berth-project/berth/supervisor/internal/metadata"
 	"github.com/berth-project/berth/supervisor/internal/server"
@@ -162,8 +163,9 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	server.Register(srv, img)
-	netw, err := newNetworking(cfg, db, srv, log) // volumes and networks (networking.go)
+	ev := eventlog.New()
+	server.Register(srv, img, ev)
+	netw, err := newNetworking(cfg, db, srv, ev, log) // volumes and networks (networking.go)
 	if err != nil {
 		return err
 	}
@@ -175,7 +177,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	ctrs, err := newContainers(ctx, cfg, db, img, netw, bins, log)
+	ctrs, err := newContainers(ctx, cfg, db, img, netw, bins, ev, log)
 	if err != nil {
 		return err
 	}
@@ -185,7 +187,7 @@ func run(args []string) error {
 		InsecureRegistries: cfg.InsecureRegistries,
 		RuntimeBinary:      bins.runtime, ShimBinary: bins.shim,
 		Counts: func(ctx context.Context) (system.Counts, error) { return countObjects(ctx, ctrs, img) },
-		DB:     db,
+		DB:     db, Events: ev,
 	}))
 	// Containers keep running while berthd is down; take them back
 	// (their exits included) before serving requests about them. Their
@@ -239,10 +241,10 @@ func findBinaries() (binaries, error) {
 
 // newContainers sets up the container side, with netw's networks and
 // volumes.
-func newContainers(ctx context.Context, cfg config.Config, db *metadata.DB, img *images.Service, netw *networking, bins binaries, log *slog.Logger) (*containers.Service, error) {
+func newContainers(ctx context.Context, cfg config.Config, db *metadata.DB, img *images.Service, netw *networking, bins binaries, ev *eventlog.Log, log *slog.Logger) (*containers.Service, error) {
 	return containers.New(ctx, db, img, containers.Options{
 		Root: cfg.Root, State: cfg.State, Address: cfg.Address,
-		ShimBinary: bins.shim, RuntimeBinary: bins.runtime, InitBinary: bins.init, Log: log,
+		ShimBinary: bins.shim, RuntimeBinary: bins.runtime, InitBinary: bins.init, Log: log, Events: ev,
 		Network: netw.attacher(), Volumes: netw.resolver(),
 	})
 }

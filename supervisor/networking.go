@@ -15,6 +15,7 @@ import (
 
 	"github.com/berth-project/berth/supervisor/internal/config"
 	"github.com/berth-project/berth/supervisor/internal/containers"
+	"github.com/berth-project/berth/supervisor/internal/eventlog"
 	"github.com/berth-project/berth/supervisor/internal/metadata"
 	"github.com/berth-project/berth/supervisor/internal/network"
 	"github.com/berth-project/berth/supervisor/internal/server"
@@ -30,7 +31,7 @@ type networking struct {
 // newNetworking opens the volume and network managers and registers
 // both API services. The kernel's network state is taken back by
 // restore, once the containers are known.
-func newNetworking(cfg config.Config, db *metadata.DB, srv *ttrpc.Server, log *slog.Logger) (*networking, error) {
+func newNetworking(cfg config.Config, db *metadata.DB, srv *ttrpc.Server, ev *eventlog.Log, log *slog.Logger) (*networking, error) {
 	vols, err := volume.New(db, filepath.Join(cfg.Root, "volumes"))
 	if err != nil {
 		return nil, err
@@ -42,8 +43,8 @@ func newNetworking(cfg config.Config, db *metadata.DB, srv *ttrpc.Server, log *s
 	if err != nil {
 		return nil, err
 	}
-	server.RegisterVolumes(srv, vols)
-	server.RegisterNetworks(srv, nets)
+	server.RegisterVolumes(srv, vols, ev)
+	server.RegisterNetworks(srv, nets, ev)
 	return &networking{vols: vols, nets: nets}, nil
 }
 

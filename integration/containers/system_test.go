@@ -2,7 +2,9 @@ package containers
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -101,4 +103,56 @@ func TestSystemDf(t *testing.T) {
 		t.Errorf("system df table:\n%s", out)
 	}
 	d.ok("rm", "-fv", "writer", "idle")
+}
+
+// TestEvents: a container's life as `berth events` reports it, replayed
+// with --since/--until and filtered; a live follower sees a later event.
+func TestEvents(t *testing.T) {
+	d := startBerthd(t)
+	start := time.Now()
+	if r := d.berth("run", "--name", "ev", "busybox", "sh", "-c", "exit 3"); r.code != 3 {
+		t.Fatalf("run exit 3: %v", r)
+	}
+	d.ok("rm", "ev")
+	end := time.Now()
+
+	since, until := fmt.Sprint(start.Unix()), fmt.Sprint(end.Unix()+1)
+	out := d.ok("events", "--since", since, "--until", until, "--filter", "type=container", "--format", "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}")
+	if got, want := strings.Fields(strings.ReplaceAll(out, "\n", " | ")), strings.Fields("create ev <no value> | start ev <no value> | die ev 3 | destroy ev <no value> |"); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("events:\n%s\nwant create, start, die (exitCode 3), destroy", out)
+	}
+	// Docker's default line: time type action ID (attributes).
+	line := lines(d.ok("events", "--since", since, "--until", until, "-f", "event=die"))
+	if len(line) != 1 || !strings.Contains(line[0], " container die ") || !strings.Contains(line[0], "exitCode=3") || !strings.Contains(line[0], "name=ev") {
+		t.Errorf("events -f event=die: %q", line)
+	}
+	if r := d.fails("events", "--filter", "colour=red", "--until", until); !strings.Contains(r.stderr, "invalid filter") {
+		t.Errorf("bad filter: %v", r)
+	}
+
+	// A follower without --since sees what happens after it starts.
+	cmd := exec.Command(berthBin, "events", "--filter", "event=create", "--format", "{{.Actor.Attributes.name}}")
+	cmd.Env = append(os.Environ(), "BERTH_ADDRESS="+d.addr)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	got := make(chan string, 1)
+	go func() {
+		b := make([]byte, 256)
+		n, _ := stdout.Read(b)
+		got <- string(b[:n])
+	}()
+	time.Sleep(300 * time.Millisecond) // let it subscribe
+	d.ok("create", "--name", "later", "busybox", "true")
+	select {
+	case s := <-got:
+		if s != "later\n" {
+			t.Errorf("follower printed %q, want later", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the follower saw no create event")
+	}
+	d.ok("rm", "later")
 }

@@ -263,6 +263,112 @@ func (x *DiskUsageResponse) GetJson() []byte {
 	return nil
 }
 
+type EventsRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	SinceNano int64                  `protobuf:"varint,1,opt,name=since_nano,json=sinceNano,proto3" json:"since_nano,omitempty"`
+	UntilNano int64                  `protobuf:"varint,2,opt,name=until_nano,json=untilNano,proto3" json:"until_nano,omitempty"`
+	// filters as KEY=VALUE: type, event, container, image, network,
+	// volume, label.
+	Filters       []string `protobuf:"bytes,3,rep,name=filters,proto3" json:"filters,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventsRequest) Reset() {
+	*x = EventsRequest{}
+	mi := &file_system_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventsRequest) ProtoMessage() {}
+
+func (x *EventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_system_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventsRequest.ProtoReflect.Descriptor instead.
+func (*EventsRequest) Descriptor() ([]byte, []int) {
+	return file_system_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *EventsRequest) GetSinceNano() int64 {
+	if x != nil {
+		return x.SinceNano
+	}
+	return 0
+}
+
+func (x *EventsRequest) GetUntilNano() int64 {
+	if x != nil {
+		return x.UntilNano
+	}
+	return 0
+}
+
+func (x *EventsRequest) GetFilters() []string {
+	if x != nil {
+		return x.Filters
+	}
+	return nil
+}
+
+type EventMessage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Json          []byte                 `protobuf:"bytes,1,opt,name=json,proto3" json:"json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventMessage) Reset() {
+	*x = EventMessage{}
+	mi := &file_system_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventMessage) ProtoMessage() {}
+
+func (x *EventMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_system_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventMessage.ProtoReflect.Descriptor instead.
+func (*EventMessage) Descriptor() ([]byte, []int) {
+	return file_system_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *EventMessage) GetJson() []byte {
+	if x != nil {
+		return x.Json
+	}
+	return nil
+}
+
 var File_system_proto protoreflect.FileDescriptor
 
 const file_system_proto_rawDesc = "" +
@@ -276,11 +382,20 @@ const file_system_proto_rawDesc = "" +
 	"\x04json\x18\x01 \x01(\fR\x04json\"\x12\n" +
 	"\x10DiskUsageRequest\"'\n" +
 	"\x11DiskUsageResponse\x12\x12\n" +
-	"\x04json\x18\x01 \x01(\fR\x04json2\xc5\x01\n" +
+	"\x04json\x18\x01 \x01(\fR\x04json\"g\n" +
+	"\rEventsRequest\x12\x1d\n" +
+	"\n" +
+	"since_nano\x18\x01 \x01(\x03R\tsinceNano\x12\x1d\n" +
+	"\n" +
+	"until_nano\x18\x02 \x01(\x03R\tuntilNano\x12\x18\n" +
+	"\afilters\x18\x03 \x03(\tR\afilters\"\"\n" +
+	"\fEventMessage\x12\x12\n" +
+	"\x04json\x18\x01 \x01(\fR\x04json2\x82\x02\n" +
 	"\x06System\x12>\n" +
 	"\aVersion\x12\x18.berth.v1.VersionRequest\x1a\x19.berth.v1.VersionResponse\x125\n" +
 	"\x04Info\x12\x15.berth.v1.InfoRequest\x1a\x16.berth.v1.InfoResponse\x12D\n" +
-	"\tDiskUsage\x12\x1a.berth.v1.DiskUsageRequest\x1a\x1b.berth.v1.DiskUsageResponseB3Z1github.com/berth-project/berth/supervisor/api;apib\x06proto3"
+	"\tDiskUsage\x12\x1a.berth.v1.DiskUsageRequest\x1a\x1b.berth.v1.DiskUsageResponse\x12;\n" +
+	"\x06Events\x12\x17.berth.v1.EventsRequest\x1a\x16.berth.v1.EventMessage0\x01B3Z1github.com/berth-project/berth/supervisor/api;apib\x06proto3"
 
 var (
 	file_system_proto_rawDescOnce sync.Once
@@ -294,7 +409,7 @@ func file_system_proto_rawDescGZIP() []byte {
 	return file_system_proto_rawDescData
 }
 
-var file_system_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_system_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_system_proto_goTypes = []any{
 	(*VersionRequest)(nil),    // 0: berth.v1.VersionRequest
 	(*VersionResponse)(nil),   // 1: berth.v1.VersionResponse
@@ -302,16 +417,20 @@ var file_system_proto_goTypes = []any{
 	(*InfoResponse)(nil),      // 3: berth.v1.InfoResponse
 	(*DiskUsageRequest)(nil),  // 4: berth.v1.DiskUsageRequest
 	(*DiskUsageResponse)(nil), // 5: berth.v1.DiskUsageResponse
+	(*EventsRequest)(nil),     // 6: berth.v1.EventsRequest
+	(*EventMessage)(nil),      // 7: berth.v1.EventMessage
 }
 var file_system_proto_depIdxs = []int32{
 	0, // 0: berth.v1.System.Version:input_type -> berth.v1.VersionRequest
 	2, // 1: berth.v1.System.Info:input_type -> berth.v1.InfoRequest
 	4, // 2: berth.v1.System.DiskUsage:input_type -> berth.v1.DiskUsageRequest
-	1, // 3: berth.v1.System.Version:output_type -> berth.v1.VersionResponse
-	3, // 4: berth.v1.System.Info:output_type -> berth.v1.InfoResponse
-	5, // 5: berth.v1.System.DiskUsage:output_type -> berth.v1.DiskUsageResponse
-	3, // [3:6] is the sub-list for method output_type
-	0, // [0:3] is the sub-list for method input_type
+	6, // 3: berth.v1.System.Events:input_type -> berth.v1.EventsRequest
+	1, // 4: berth.v1.System.Version:output_type -> berth.v1.VersionResponse
+	3, // 5: berth.v1.System.Info:output_type -> berth.v1.InfoResponse
+	5, // 6: berth.v1.System.DiskUsage:output_type -> berth.v1.DiskUsageResponse
+	7, // 7: berth.v1.System.Events:output_type -> berth.v1.EventMessage
+	4, // [4:8] is the sub-list for method output_type
+	0, // [0:4] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
 	0, // [0:0] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
@@ -328,7 +447,7 @@ func file_system_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_system_proto_rawDesc), len(file_system_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

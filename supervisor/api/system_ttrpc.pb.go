@@ -11,6 +11,20 @@ type TTRPCSystemService interface {
 	Version(context.Context, *VersionRequest) (*VersionResponse, error)
 	Info(context.Context, *InfoRequest) (*InfoResponse, error)
 	DiskUsage(context.Context, *DiskUsageRequest) (*DiskUsageResponse, error)
+	Events(context.Context, *EventsRequest, TTRPCSystem_EventsServer) error
+}
+
+type TTRPCSystem_EventsServer interface {
+	Send(*EventMessage) error
+	ttrpc.StreamServer
+}
+
+type ttrpcsystemEventsServer struct {
+	ttrpc.StreamServer
+}
+
+func (x *ttrpcsystemEventsServer) Send(m *EventMessage) error {
+	return x.StreamServer.SendMsg(m)
 }
 
 func RegisterTTRPCSystemService(srv *ttrpc.Server, svc TTRPCSystemService) {
@@ -38,14 +52,34 @@ func RegisterTTRPCSystemService(srv *ttrpc.Server, svc TTRPCSystemService) {
 				return svc.DiskUsage(ctx, &req)
 			},
 		},
+		Streams: map[string]ttrpc.Stream{
+			"Events": {
+				Handler: func(ctx context.Context, stream ttrpc.StreamServer) (interface{}, error) {
+					m := new(EventsRequest)
+					if err := stream.RecvMsg(m); err != nil {
+						return nil, err
+					}
+					return nil, svc.Events(ctx, m, &ttrpcsystemEventsServer{stream})
+				},
+				StreamingClient: false,
+				StreamingServer: true,
+			},
+		},
 	})
+}
+
+type TTRPCSystemClient interface {
+	Version(context.Context, *VersionRequest) (*VersionResponse, error)
+	Info(context.Context, *InfoRequest) (*InfoResponse, error)
+	DiskUsage(context.Context, *DiskUsageRequest) (*DiskUsageResponse, error)
+	Events(context.Context, *EventsRequest) (TTRPCSystem_EventsClient, error)
 }
 
 type ttrpcsystemClient struct {
 	client *ttrpc.Client
 }
 
-func NewTTRPCSystemClient(client *ttrpc.Client) TTRPCSystemService {
+func NewTTRPCSystemClient(client *ttrpc.Client) TTRPCSystemClient {
 	return &ttrpcsystemClient{
 		client: client,
 	}
@@ -73,4 +107,33 @@ func (c *ttrpcsystemClient) DiskUsage(ctx context.Context, req *DiskUsageRequest
 		return nil, err
 	}
 	return &resp, nil
+}
+
+func (c *ttrpcsystemClient) Events(ctx context.Context, req *EventsRequest) (TTRPCSystem_EventsClient, error) {
+	stream, err := c.client.NewStream(ctx, &ttrpc.StreamDesc{
+		StreamingClient: false,
+		StreamingServer: true,
+	}, "berth.v1.System", "Events", req)
+	if err != nil {
+		return nil, err
+	}
+	x := &ttrpcsystemEventsClient{stream}
+	return x, nil
+}
+
+type TTRPCSystem_EventsClient interface {
+	Recv() (*EventMessage, error)
+	ttrpc.ClientStream
+}
+
+type ttrpcsystemEventsClient struct {
+	ttrpc.ClientStream
+}
+
+func (x *ttrpcsystemEventsClient) Recv() (*EventMessage, error) {
+	m := new(EventMessage)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

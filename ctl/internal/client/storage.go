@@ -9,4 +9,4 @@ func (c *Client) Volumes() api.TTRPCVolumesService { return api.NewTTRPCVolumesC
 func (c *Client) Networks() api.TTRPCNetworksService { return api.NewTTRPCNetworksClient(c.c) }
 
 // System is berthd's version and info service on this connection.
-func (c *Client) System() api.TTRPCSystemService { return api.NewTTRPCSystemClient(c.c) }
+func (c *Client) System() api.TTRPCSystemClient { return api.NewTTRPCSystemClient(c.c) }

@@ -88,6 +88,7 @@ func (s *Service) Create(ctx context.Context, req *api.CreateContainerRequest) (
 	s.mu.Lock()
 	s.byID[id] = c
 	s.mu.Unlock()
+	s.emit(c, "create", nil)
 	resp := &api.CreateContainerResponse{Id: id}
 	if cfg.Host.Memory > 0 && !swapAccounted() {
 		resp.Warnings = append(resp.Warnings, "Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.")

@@ -2,6 +2,7 @@ package containers
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	taskapi "github.com/containerd/containerd/api/runtime/task/v2"
@@ -53,6 +54,10 @@ func (s *Service) handleExit(c *container, t *task, status int, at time.Time) {
 		r.State.FinishedAt = at
 		r.State.OOMKilled = t.oom.Load()
 	})
+	if t.oom.Load() {
+		s.emit(c, "oom", nil)
+	}
+	s.emit(c, "die", map[string]string{"exitCode": strconv.Itoa(status)})
 	close(t.done)
 	c.op.Unlock()
 	s.log.Debug("container exited", "id", c.id, "status", status)

@@ -49,11 +49,15 @@ func (s *Service) freeze(ctx context.Context, ref string, pause bool) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", shimMessage(err), ErrFailedPrecondition)
 	}
-	return s.update(c, func(r *metadata.Container) {
+	err = s.update(c, func(r *metadata.Container) {
 		if r.State.Status == "running" || r.State.Status == "paused" {
 			r.State.Status = next
 		}
 	})
+	if err == nil {
+		s.emit(c, map[bool]string{true: "pause", false: "unpause"}[pause], nil)
+	}
+	return err
 }
 
 // Rename gives a container a new name.
@@ -80,5 +84,6 @@ func (s *Service) Rename(ctx context.Context, ref, newName string) error {
 	}
 	delete(s.names, old)
 	s.names[name] = c.id
+	s.emit(c, "rename", map[string]string{"oldName": "/" + old})
 	return nil
 }

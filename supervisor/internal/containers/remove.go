@@ -82,6 +82,7 @@ func (s *Service) removeVolumes(ctx context.Context, c *container, force, volume
 		delete(s.names, c.rec.Name)
 	}
 	s.mu.Unlock()
+	s.emit(c, "destroy", nil)
 	close(c.removed)
 	s.log.Debug("removed", "id", c.id, "took", time.Since(t0))
 	return nil

@@ -24,6 +24,7 @@ import (
 
 	"github.com/berth-project/berth/supervisor/api"
 	"github.com/berth-project/berth/supervisor/internal/bundle"
+	"github.com/berth-project/berth/supervisor/internal/eventlog"
 	"github.com/berth-project/berth/supervisor/internal/images"
 	"github.com/berth-project/berth/supervisor/internal/metadata"
 	"github.com/berth-project/berth/supervisor/internal/shimclient"
@@ -43,6 +44,8 @@ type Options struct {
 	// Volumes resolves volumes; nil allows binds and tmpfs only.
 	Volumes VolumeResolver
 	Log     *slog.Logger
+	// Events records what happens to containers (nil: nothing kept).
+	Events *eventlog.Log
 }
 
 // Service implements the container operations.
@@ -247,4 +250,22 @@ func shortID(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+// emit records a container event with Docker's attributes: name, image,
+// the container's labels, and extra.
+func (s *Service) emit(c *container, action string, extra map[string]string) {
+	if s.opts.Events == nil {
+		return
+	}
+	r := c.record()
+	attrs := map[string]string{}
+	for k, v := range c.cfg.Labels {
+		attrs[k] = v
+	}
+	attrs["name"], attrs["image"] = r.Name, r.Image
+	for k, v := range extra {
+		attrs[k] = v
+	}
+	s.opts.Events.Emit("container", action, c.id, attrs)
 }

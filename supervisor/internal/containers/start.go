@@ -121,6 +121,7 @@ func (s *Service) startLocked(ctx context.Context, c *container, o startOptions)
 			Status: "running", Pid: t.pid, StartedAt: now, RestartCount: r.State.RestartCount,
 		}
 	})
+	s.emit(c, "start", nil)
 	go s.monitor(c, t)
 	return false, nil
 }

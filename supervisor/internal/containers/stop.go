@@ -53,6 +53,7 @@ func (s *Service) stop(ctx context.Context, c *container, timeout int, signal st
 	if err := s.signal(c, t, sig, false); err == nil {
 		select {
 		case <-t.done:
+			s.emit(c, "stop", nil)
 			return nil
 		case <-time.After(time.Duration(timeout) * time.Second):
 		}
@@ -62,6 +63,7 @@ func (s *Service) stop(ctx context.Context, c *container, timeout int, signal st
 	}
 	select {
 	case <-t.done:
+		s.emit(c, "stop", nil)
 		return nil
 	case <-time.After(30 * time.Second):
 		return fmt.Errorf("container %s did not stop after SIGKILL", shortID(c.id))
@@ -114,6 +116,7 @@ func (s *Service) signal(c *container, t *task, sig syscall.Signal, all bool) er
 	if err != nil {
 		return fmt.Errorf("cannot kill container %s: %s: %w", shortID(c.id), shimMessage(err), ErrFailedPrecondition)
 	}
+	s.emit(c, "kill", map[string]string{"signal": strconv.Itoa(int(sig))})
 	if sig == unix.SIGKILL && c.state().Status == "paused" {
 		t.shim.Task.Resume(ctx, &taskapi.ResumeRequest{ID: c.id})
 		s.update(c, func(r *metadata.Container) {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 
 	"github.com/containerd/ttrpc"
 	"google.golang.org/grpc/codes"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/berth-project/berth/supervisor/api"
 	"github.com/berth-project/berth/supervisor/internal/content"
+	"github.com/berth-project/berth/supervisor/internal/eventlog"
 	"github.com/berth-project/berth/supervisor/internal/images"
 	"github.com/berth-project/berth/supervisor/internal/reference"
 )
@@ -23,12 +25,24 @@ import (
 const chunkSize = 1 << 20
 
 // Register adds every service to srv.
-func Register(srv *ttrpc.Server, img *images.Service) {
-	api.RegisterTTRPCImagesService(srv, &imagesServer{svc: img})
+// Image events go to ev (nil: none kept).
+func Register(srv *ttrpc.Server, img *images.Service, ev *eventlog.Log) {
+	api.RegisterTTRPCImagesService(srv, &imagesServer{svc: img, ev: ev})
 }
 
 type imagesServer struct {
 	svc *images.Service
+	ev  *eventlog.Log
+}
+
+// emit records an image event: id is the image ID or, for pull and push,
+// the reference, as in Docker.
+func (s *imagesServer) emit(action, id, name string) {
+	attrs := map[string]string{}
+	if name != "" {
+		attrs["name"] = name
+	}
+	s.ev.Emit("image", action, id, attrs)
 }
 
 // toStatus maps an internal error to a ttrpc status, keeping its message.
@@ -62,6 +76,9 @@ func progressSink(send func(*api.Progress) error) images.ProgressFunc {
 
 func (s *imagesServer) Pull(ctx context.Context, req *api.PullRequest, stream api.TTRPCImages_PullServer) error {
 	final, err := s.svc.Pull(ctx, req, progressSink(stream.Send))
+	if err == nil {
+		s.emit("pull", req.GetReference(), req.GetReference())
+	}
 	if err != nil {
 		return toStatus(err)
 	}
@@ -70,6 +87,9 @@ func (s *imagesServer) Pull(ctx context.Context, req *api.PullRequest, stream ap
 
 func (s *imagesServer) Push(ctx context.Context, req *api.PushRequest, stream api.TTRPCImages_PushServer) error {
 	final, err := s.svc.Push(ctx, req, progressSink(stream.Send))
+	if err == nil {
+		s.emit("push", req.GetReference(), req.GetReference())
+	}
 	if err != nil {
 		return toStatus(err)
 	}
@@ -93,16 +113,25 @@ func (s *imagesServer) History(ctx context.Context, req *api.HistoryRequest) (*a
 
 func (s *imagesServer) Tag(ctx context.Context, req *api.TagRequest) (*api.TagResponse, error) {
 	r, err := s.svc.Tag(ctx, req)
+	if err == nil {
+		s.emit("tag", req.GetSource(), req.GetTarget())
+	}
 	return r, toStatus(err)
 }
 
 func (s *imagesServer) Remove(ctx context.Context, req *api.RemoveImageRequest) (*api.RemoveImageResponse, error) {
 	r, err := s.svc.Remove(ctx, req)
+	if err == nil {
+		s.removed(r.GetUntagged(), r.GetDeleted())
+	}
 	return r, toStatus(err)
 }
 
 func (s *imagesServer) Prune(ctx context.Context, req *api.PruneImagesRequest) (*api.PruneImagesResponse, error) {
 	r, err := s.svc.Prune(ctx, req)
+	if err == nil {
+		s.removed(nil, r.GetDeleted())
+	}
 	return r, toStatus(err)
 }
 
@@ -161,6 +190,12 @@ func (s *imagesServer) Load(ctx context.Context, stream api.TTRPCImages_LoadServ
 		return c.Data, nil
 	}}
 	resp, err := s.svc.Load(ctx, r, func(*api.Progress) {})
+	if err == nil {
+		for _, l := range resp.GetLoaded() {
+			name := l[strings.LastIndex(l, ": ")+2:]
+			s.emit("load", name, name)
+		}
+	}
 	return resp, toStatus(err)
 }
 
@@ -183,5 +218,22 @@ func (s *imagesServer) Import(ctx context.Context, stream api.TTRPCImages_Import
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	s.emit("import", id, first.Reference)
 	return &api.ImportResponse{ImageId: id}, nil
+}
+
+// removed records untag and delete events from a remove's report.
+func (s *imagesServer) removed(untagged, deleted []string) {
+	for _, u := range untagged {
+		s.emit("untag", u, u)
+	}
+	for _, d := range deleted {
+		d = strings.TrimPrefix(d, "deleted: ")
+		if strings.HasPrefix(d, "untagged: ") {
+			u := strings.TrimPrefix(d, "untagged: ")
+			s.emit("untag", u, u)
+			continue
+		}
+		s.emit("delete", d, "")
+	}
 }

@@ -10,15 +10,35 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/berth-project/berth/supervisor/api"
+	"github.com/berth-project/berth/supervisor/internal/eventlog"
 	"github.com/berth-project/berth/supervisor/internal/network"
 )
 
 // RegisterNetworks adds the Networks service.
-func RegisterNetworks(srv *ttrpc.Server, m *network.Manager) {
-	api.RegisterTTRPCNetworksService(srv, &networksServer{m: m})
+// Network events go to ev (nil: none kept).
+func RegisterNetworks(srv *ttrpc.Server, m *network.Manager, ev *eventlog.Log) {
+	api.RegisterTTRPCNetworksService(srv, &networksServer{m: m, ev: ev})
 }
 
-type networksServer struct{ m *network.Manager }
+type networksServer struct {
+	m  *network.Manager
+	ev *eventlog.Log
+}
+
+// emit records a network event about the network named ref.
+func (s *networksServer) emit(action, ref string, attrs map[string]string) {
+	if attrs == nil {
+		attrs = map[string]string{}
+	}
+	id := ref
+	if n, err := s.m.Inspect(context.Background(), ref); err == nil {
+		id, attrs["name"] = n.ID, n.Name
+	} else {
+		attrs["name"] = ref
+	}
+	attrs["type"] = "bridge"
+	s.ev.Emit("network", action, id, attrs)
+}
 
 // netStatus maps network errors to status codes.
 func netStatus(err error) error {
@@ -49,6 +69,7 @@ func (s *networksServer) Create(ctx context.Context, req *api.CreateNetworkReque
 	if err != nil {
 		return nil, netStatus(err)
 	}
+	s.ev.Emit("network", "create", n.ID, map[string]string{"name": n.Name, "type": "bridge"})
 	return &api.CreateNetworkResponse{Id: n.ID}, nil
 }
 
@@ -88,18 +109,37 @@ func (s *networksServer) Inspect(ctx context.Context, req *api.InspectNetworksRe
 }
 
 func (s *networksServer) Remove(ctx context.Context, req *api.RemoveNetworkRequest) (*api.RemoveNetworkResponse, error) {
-	return &api.RemoveNetworkResponse{}, netStatus(s.m.Remove(ctx, req.Name))
+	id := req.Name
+	if n, err := s.m.Inspect(ctx, req.Name); err == nil {
+		id = n.ID
+	}
+	err := s.m.Remove(ctx, req.Name)
+	if err == nil {
+		s.ev.Emit("network", "destroy", id, map[string]string{"name": req.Name, "type": "bridge"})
+	}
+	return &api.RemoveNetworkResponse{}, netStatus(err)
 }
 
 func (s *networksServer) Prune(ctx context.Context, req *api.PruneNetworksRequest) (*api.PruneNetworksResponse, error) {
 	deleted, err := s.m.Prune(ctx)
+	for _, n := range deleted {
+		s.ev.Emit("network", "destroy", n, map[string]string{"name": n, "type": "bridge"})
+	}
 	return &api.PruneNetworksResponse{Deleted: deleted}, netStatus(err)
 }
 
 func (s *networksServer) Connect(ctx context.Context, req *api.ConnectNetworkRequest) (*api.ConnectNetworkResponse, error) {
-	return &api.ConnectNetworkResponse{}, netStatus(s.m.Connect(ctx, req.Network, req.Container, req.Aliases))
+	err := s.m.Connect(ctx, req.Network, req.Container, req.Aliases)
+	if err == nil {
+		s.emit("connect", req.Network, map[string]string{"container": req.Container})
+	}
+	return &api.ConnectNetworkResponse{}, netStatus(err)
 }
 
 func (s *networksServer) Disconnect(ctx context.Context, req *api.DisconnectNetworkRequest) (*api.DisconnectNetworkResponse, error) {
-	return &api.DisconnectNetworkResponse{}, netStatus(s.m.Disconnect(ctx, req.Network, req.Container, req.Force))
+	err := s.m.Disconnect(ctx, req.Network, req.Container, req.Force)
+	if err == nil {
+		s.emit("disconnect", req.Network, map[string]string{"container": req.Container})
+	}
+	return &api.DisconnectNetworkResponse{}, netStatus(err)
 }

@@ -11,15 +11,24 @@ import (
 
 	"github.com/berth-project/berth/specs"
 	"github.com/berth-project/berth/supervisor/api"
+	"github.com/berth-project/berth/supervisor/internal/eventlog"
 	"github.com/berth-project/berth/supervisor/internal/volume"
 )
 
 // RegisterVolumes adds the Volumes service.
-func RegisterVolumes(srv *ttrpc.Server, m *volume.Manager) {
-	api.RegisterTTRPCVolumesService(srv, &volumesServer{m: m})
+// Volume events go to ev (nil: none kept).
+func RegisterVolumes(srv *ttrpc.Server, m *volume.Manager, ev *eventlog.Log) {
+	api.RegisterTTRPCVolumesService(srv, &volumesServer{m: m, ev: ev})
 }
 
-type volumesServer struct{ m *volume.Manager }
+type volumesServer struct {
+	m  *volume.Manager
+	ev *eventlog.Log
+}
+
+func (s *volumesServer) emit(action, name string) {
+	s.ev.Emit("volume", action, name, map[string]string{"driver": volume.Driver})
+}
 
 // volStatus maps volume errors to status codes.
 func volStatus(err error) error {
@@ -53,6 +62,7 @@ func (s *volumesServer) Create(ctx context.Context, req *api.CreateVolumeRequest
 	if err != nil {
 		return nil, volStatus(err)
 	}
+	s.emit("create", v.Name)
 	return &api.CreateVolumeResponse{Volume: volumeSummary(v)}, nil
 }
 
@@ -85,13 +95,20 @@ func (s *volumesServer) Inspect(ctx context.Context, req *api.InspectVolumesRequ
 }
 
 func (s *volumesServer) Remove(ctx context.Context, req *api.RemoveVolumeRequest) (*api.RemoveVolumeResponse, error) {
-	return &api.RemoveVolumeResponse{}, volStatus(s.m.Remove(ctx, req.Name, req.Force))
+	err := s.m.Remove(ctx, req.Name, req.Force)
+	if err == nil {
+		s.emit("destroy", req.Name)
+	}
+	return &api.RemoveVolumeResponse{}, volStatus(err)
 }
 
 func (s *volumesServer) Prune(ctx context.Context, req *api.PruneVolumesRequest) (*api.PruneVolumesResponse, error) {
 	names, size, err := s.m.Prune(ctx, req.All, req.Filters)
 	if err != nil {
 		return nil, volStatus(err)
+	}
+	for _, n := range names {
+		s.emit("destroy", n)
 	}
 	return &api.PruneVolumesResponse{Deleted: names, SpaceReclaimed: size}, nil
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/supervisor/api"
+	"github.com/berth-project/berth/supervisor/internal/eventlog"
 	"github.com/berth-project/berth/supervisor/internal/metadata"
 )
 
@@ -44,6 +45,8 @@ type Options struct {
 	Counts func(ctx context.Context) (Counts, error)
 	// DB is berthd's metadata, for DiskUsage.
 	DB *metadata.DB
+	// Events is the event log Events streams from.
+	Events *eventlog.Log
 }
 
 var errNoDB = errors.New("disk usage: no metadata database")
