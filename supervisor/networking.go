@@ -13,6 +13,7 @@ import (
 	"github.com/containerd/ttrpc"
 	rspec "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/berth-project/berth/supervisor/internal/bundle"
 	"github.com/berth-project/berth/supervisor/internal/config"
 	"github.com/berth-project/berth/supervisor/internal/containers"
 	"github.com/berth-project/berth/supervisor/internal/eventlog"
@@ -39,6 +40,7 @@ func newNetworking(cfg config.Config, db *metadata.DB, srv *ttrpc.Server, ev *ev
 	table, bridge := networkNames(cfg.Root)
 	nets, err := network.New(network.Config{
 		DB: db, StateDir: cfg.State, Table: table, DefaultBridge: bridge, ResolvConf: cfg.ResolvConf, Log: log,
+		HostsChanged: func(id string, hosts []byte) { updateHosts(cfg.Root, id, hosts, log) },
 	})
 	if err != nil {
 		return nil, err
@@ -225,4 +227,21 @@ func volumeError(err error) error {
 		return fmt.Errorf("%w: %w", err, containers.ErrConflict)
 	}
 	return err
+}
+
+// updateHosts rewrites a container's hosts file in place: it is bind
+// mounted into the container, so a new file (a rename) would not be seen.
+func updateHosts(root, id string, hosts []byte, log *slog.Logger) {
+	path := bundle.New(root, "", id).Hosts()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			log.Warn("update hosts file", "id", id, "err", err)
+		}
+		return
+	}
+	defer f.Close()
+	if _, err := f.Write(hosts); err != nil {
+		log.Warn("update hosts file", "id", id, "err", err)
+	}
 }

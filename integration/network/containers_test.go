@@ -318,3 +318,37 @@ func TestBerthdRestartKeepsNetworks(t *testing.T) {
 		t.Errorf("after the last stop: %v", left)
 	}
 }
+
+// TestConnectDisconnect: `network connect` gives a running container an
+// interface on another network, reachable by the others there, and adds
+// its new address to the container's /etc/hosts; `disconnect` takes both
+// away again.
+func TestConnectDisconnect(t *testing.T) {
+	d, img := containerEnv(t)
+	d.ok(t, "network", "create", "--subnet", "10.234.0.0/24", "second")
+	t.Cleanup(func() { d.berth(t, "network", "rm", "second") })
+	d.ok(t, "run", "-d", "--name", "roamer", "--hostname", "roamer", "--network", "appnet", img, "sleep", "300")
+	t.Cleanup(func() { d.berth(t, "rm", "-f", "roamer") })
+	hosts := func() string { return d.ok(t, "exec", "roamer", "cat", "/etc/hosts") }
+	before := hosts()
+	if strings.Contains(before, "10.234.0.") {
+		t.Fatalf("hosts before connect already has the second network:\n%s", before)
+	}
+
+	d.ok(t, "network", "connect", "second", "roamer")
+	ip := strings.TrimSpace(d.ok(t, "inspect", "-f", "{{.NetworkSettings.Networks.second.IPAddress}}", "roamer"))
+	if !strings.HasPrefix(ip, "10.234.0.") {
+		t.Fatalf("address on the second network = %q", ip)
+	}
+	if h := hosts(); !strings.Contains(h, ip+"\troamer\n") || !strings.Contains(h, "127.0.0.1\tlocalhost") {
+		t.Errorf("hosts after connect lacks %s roamer:\n%s", ip, h)
+	}
+	if out := d.ok(t, "run", "--rm", "--network", "second", img, "busybox", "ping", "-c", "1", "-W", "2", ip); !strings.Contains(out, "1 packets received") {
+		t.Errorf("ping %s from the second network:\n%s", ip, out)
+	}
+
+	d.ok(t, "network", "disconnect", "second", "roamer")
+	if h := hosts(); strings.Contains(h, ip) {
+		t.Errorf("hosts after disconnect still has %s:\n%s", ip, h)
+	}
+}

@@ -204,6 +204,19 @@ func (m *Manager) AttachDeferred(ctx context.Context, containerID, name string, 
 	return a, finish, nil
 }
 
+// hostsChangedLocked rewrites ep's hosts file for its current addresses
+// and hands it to Config.HostsChanged, as Docker updates a container's
+// /etc/hosts on connect and disconnect. Failures only leave the file as
+// it was.
+func (m *Manager) hostsChangedLocked(ep *metadata.Endpoint) {
+	if err := m.writeFilesLocked(ep); err != nil || m.cfg.HostsChanged == nil {
+		return
+	}
+	if hosts, err := os.ReadFile(filepath.Join(m.filesDir(ep.ContainerID), "hosts")); err == nil {
+		m.cfg.HostsChanged(ep.ContainerID, hosts)
+	}
+}
+
 // vethName is a fresh name for the host end of a veth pair.
 func vethName() string {
 	b := make([]byte, 5)
@@ -528,6 +541,7 @@ func (m *Manager) Connect(ctx context.Context, network, container string, aliase
 		})
 		return fmt.Errorf("connect %s to %s: %w", displayName(ep), n.Name, err)
 	}
+	m.hostsChangedLocked(ep)
 	return m.syncLocked()
 }
 
@@ -565,5 +579,6 @@ func (m *Manager) Disconnect(ctx context.Context, network, container string, for
 	if err := m.db.Update(func(tx *metadata.Tx) error { return tx.PutEndpoint(ep) }); err != nil {
 		return err
 	}
+	m.hostsChangedLocked(ep)
 	return m.syncLocked()
 }

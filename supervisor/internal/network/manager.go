@@ -57,7 +57,11 @@ type Config struct {
 	ResolvConf string
 	// HostsFile is copied for --network host; "/etc/hosts".
 	HostsFile string
-	Log       *slog.Logger
+	// HostsChanged, if set, gets a running container's new hosts file
+	// after `network connect` or `disconnect` changed its addresses, to
+	// update the copy the container sees.
+	HostsChanged func(containerID string, hosts []byte)
+	Log          *slog.Logger
 }
 
 // Network is a network as the API shows it.
