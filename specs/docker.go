@@ -36,7 +36,7 @@ func DockerDefault() *specs.Spec {
 // that the result has a command to run. This is berthd's entry point:
 //
 //	specs.NewDocker(
-//		specs.WithImageConfig(rootfs, img.Config), // first: flags override it
+//		specs.WithImageConfig(rootfs, imageConfig), // first: flags override it
 //		specs.WithEntrypoint(...), specs.WithCmd(...), // only if given, in this order
 //		specs.WithUser(rootfs, u), specs.WithWorkdir(w), specs.WithEnv(env...),
 //		specs.WithHostname(h), specs.WithTTY(t),

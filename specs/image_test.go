@@ -4,7 +4,6 @@ import (
 	"reflect"
 	"testing"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -13,7 +12,7 @@ func TestWithImageConfig(t *testing.T) {
 	root := testRootfs(t)
 	tests := []struct {
 		name    string
-		cfg     ocispec.ImageConfig
+		cfg     ImageConfig
 		opts    []Opt // applied after WithImageConfig
 		args    []string
 		env     []string
@@ -24,7 +23,7 @@ func TestWithImageConfig(t *testing.T) {
 	}{
 		{
 			name: "busybox",
-			cfg:  ocispec.ImageConfig{Cmd: []string{"sh"}},
+			cfg:  ImageConfig{Cmd: []string{"sh"}},
 			args: []string{"sh"},
 			env:  []string{"PATH=" + DefaultPath, "HOSTNAME=berth", "HOME=/root"},
 			cwd:  "/",
@@ -33,7 +32,7 @@ func TestWithImageConfig(t *testing.T) {
 		},
 		{
 			name: "everything",
-			cfg: ocispec.ImageConfig{
+			cfg: ImageConfig{
 				User:         "app",
 				Env:          []string{"PATH=/app/bin:/usr/bin", "LANG=C.UTF-8"},
 				Entrypoint:   []string{"/entry.sh"},
@@ -57,7 +56,7 @@ func TestWithImageConfig(t *testing.T) {
 		},
 		{
 			name: "image sets HOME",
-			cfg:  ocispec.ImageConfig{Cmd: []string{"sh"}, Env: []string{"HOME=/data"}, User: "app"},
+			cfg:  ImageConfig{Cmd: []string{"sh"}, Env: []string{"HOME=/data"}, User: "app"},
 			args: []string{"sh"},
 			env:  []string{"PATH=" + DefaultPath, "HOSTNAME=berth", "HOME=/data"},
 			cwd:  "/",
@@ -66,7 +65,7 @@ func TestWithImageConfig(t *testing.T) {
 		},
 		{
 			name: "relative workdir",
-			cfg:  ocispec.ImageConfig{Entrypoint: []string{"top"}, WorkingDir: "work/../app"},
+			cfg:  ImageConfig{Entrypoint: []string{"top"}, WorkingDir: "work/../app"},
 			args: []string{"top"},
 			env:  []string{"PATH=" + DefaultPath, "HOSTNAME=berth", "HOME=/root"},
 			cwd:  "/app",
@@ -75,13 +74,13 @@ func TestWithImageConfig(t *testing.T) {
 		},
 		{
 			name:    "unknown user",
-			cfg:     ocispec.ImageConfig{Cmd: []string{"sh"}, User: "ghost"},
+			cfg:     ImageConfig{Cmd: []string{"sh"}, User: "ghost"},
 			invalid: `user "ghost": no such user`,
 		},
 		// Run options after the image, as docker run applies its flags.
 		{
 			name: "-e wins over the image, -e K unsets",
-			cfg:  ocispec.ImageConfig{Cmd: []string{"sh"}, Env: []string{"A=image", "B=image", "C=image"}},
+			cfg:  ImageConfig{Cmd: []string{"sh"}, Env: []string{"A=image", "B=image", "C=image"}},
 			opts: []Opt{WithEnv("B=user", "C", "D=user", "E=x=y")},
 			args: []string{"sh"},
 			env:  []string{"PATH=" + DefaultPath, "HOSTNAME=berth", "A=image", "B=user", "HOME=/root", "D=user", "E=x=y"},
@@ -91,7 +90,7 @@ func TestWithImageConfig(t *testing.T) {
 		},
 		{
 			name: "-u replaces the image's user and HOME follows",
-			cfg:  ocispec.ImageConfig{Cmd: []string{"sh"}, User: "app"},
+			cfg:  ImageConfig{Cmd: []string{"sh"}, User: "app"},
 			opts: []Opt{WithUser(root, "daemon")},
 			args: []string{"sh"},
 			env:  []string{"PATH=" + DefaultPath, "HOSTNAME=berth", "HOME=/usr/sbin"},
@@ -101,7 +100,7 @@ func TestWithImageConfig(t *testing.T) {
 		},
 		{
 			name: "-u keeps a HOME set by -e",
-			cfg:  ocispec.ImageConfig{Cmd: []string{"sh"}},
+			cfg:  ImageConfig{Cmd: []string{"sh"}},
 			opts: []Opt{WithEnv("HOME=/mine"), WithUser(root, "app")},
 			args: []string{"sh"},
 			env:  []string{"PATH=" + DefaultPath, "HOSTNAME=berth", "HOME=/mine"},
@@ -111,7 +110,7 @@ func TestWithImageConfig(t *testing.T) {
 		},
 		{
 			name: "-w",
-			cfg:  ocispec.ImageConfig{Cmd: []string{"sh"}, WorkingDir: "/srv"},
+			cfg:  ImageConfig{Cmd: []string{"sh"}, WorkingDir: "/srv"},
 			opts: []Opt{WithWorkdir("/tmp/")},
 			args: []string{"sh"},
 			env:  []string{"PATH=" + DefaultPath, "HOSTNAME=berth", "HOME=/root"},
@@ -177,7 +176,7 @@ func TestEntrypointAndCmd(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := ocispec.ImageConfig{Entrypoint: tt.entrypoint, Cmd: tt.cmd}
+			cfg := ImageConfig{Entrypoint: tt.entrypoint, Cmd: tt.cmd}
 			s := apply(t, DockerDefault(), append([]Opt{WithImageConfig(root, cfg)}, tt.opts...)...)
 			if !reflect.DeepEqual(s.Process.Args, tt.want) {
 				t.Errorf("args = %q, want %q", s.Process.Args, tt.want)
@@ -193,10 +192,10 @@ func TestEntrypointAndCmd(t *testing.T) {
 func TestImageConfigWithoutCommand(t *testing.T) {
 	fakeHost(t, testHost{})
 	root := t.TempDir()
-	if _, err := NewDocker(WithImageConfig(root, ocispec.ImageConfig{})); err != ErrNoCommand {
+	if _, err := NewDocker(WithImageConfig(root, ImageConfig{})); err != ErrNoCommand {
 		t.Errorf("NewDocker(image without a command) error = %v, want %v", err, ErrNoCommand)
 	}
-	s, err := NewDocker(WithImageConfig(root, ocispec.ImageConfig{}), WithCmd("true"))
+	s, err := NewDocker(WithImageConfig(root, ImageConfig{}), WithCmd("true"))
 	if err != nil || !reflect.DeepEqual(s.Process.Args, []string{"true"}) {
 		t.Errorf("NewDocker(image without a command, WithCmd) = %v, %v", s.Process.Args, err)
 	}
@@ -207,9 +206,9 @@ func TestImageConfigWithoutCommand(t *testing.T) {
 func TestImageConfigReplacesAnnotations(t *testing.T) {
 	fakeHost(t, testHost{})
 	root := t.TempDir()
-	first := ocispec.ImageConfig{Cmd: []string{"a"}, StopSignal: "SIGINT",
+	first := ImageConfig{Cmd: []string{"a"}, StopSignal: "SIGINT",
 		ExposedPorts: map[string]struct{}{"80/tcp": {}}, Volumes: map[string]struct{}{"/v": {}}}
-	s := apply(t, DockerDefault(), WithImageConfig(root, first), WithImageConfig(root, ocispec.ImageConfig{Cmd: []string{"b"}}))
+	s := apply(t, DockerDefault(), WithImageConfig(root, first), WithImageConfig(root, ImageConfig{Cmd: []string{"b"}}))
 	if got := ImageInfoOf(s); !reflect.DeepEqual(got, ImageInfo{Cmd: []string{"b"}}) {
 		t.Errorf("image info after a second image = %+v", got)
 	}

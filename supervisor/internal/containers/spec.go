@@ -30,7 +30,11 @@ type runInputs struct {
 // Docker's defaults, the image config, then the run options.
 func (s *Service) buildSpec(c *container, in runInputs) (*rspec.Spec, error) {
 	cfg := c.cfg
-	opts := []specs.Opt{specs.WithImageConfig(in.rootfs, in.img.Config)}
+	ic := in.img.Config
+	opts := []specs.Opt{specs.WithImageConfig(in.rootfs, specs.ImageConfig{
+		User: ic.User, ExposedPorts: ic.ExposedPorts, Env: ic.Env, Entrypoint: ic.Entrypoint, Cmd: ic.Cmd,
+		Volumes: ic.Volumes, WorkingDir: ic.WorkingDir, StopSignal: ic.StopSignal,
+	})}
 	if cfg.EntrypointSet {
 		opts = append(opts, specs.WithEntrypoint(cfg.Entrypoint...))
 	}
