@@ -38,7 +38,7 @@ func newImagesCommand() *cobra.Command {
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "only show image IDs")
 	cmd.Flags().BoolVar(&o.digests, "digests", false, "show digests")
 	cmd.Flags().BoolVar(&o.noTrunc, "no-trunc", false, "don't truncate output")
-	cmd.Flags().BoolVarP(&o.all, "all", "a", false, "show all images (no effect: there are no intermediate images)")
+	cmd.Flags().BoolVarP(&o.all, "all", "a", false, "show all images (default hides intermediate images)")
 	cmd.Flags().StringArrayVarP(&o.filters, "filter", "f", nil, "filter output (dangling=true|false)")
 	return cmd
 }
@@ -88,7 +88,7 @@ func rows(imgs []*api.ImageSummary) []imageRow {
 }
 
 func runImages(ctx context.Context, repo string, o imagesOptions) error {
-	req := &api.ListImagesRequest{}
+	req := &api.ListImagesRequest{All: o.all}
 	for _, f := range o.filters {
 		switch f {
 		case "dangling=true", "dangling=1":

@@ -60,6 +60,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newContainerCommand(), newTopInspectCommand())
 	root.AddCommand(newVolumeCommand(), newNetworkCommand())
 	root.AddCommand(newVersionCommand(), newInfoCommand(), newSystemCommand(), newEventsCommand())
+	root.AddCommand(newBuildCommand())
 	return root
 }
 

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/supervisor/api"
+	"github.com/berth-project/berth/supervisor/internal/build"
 	"github.com/berth-project/berth/supervisor/internal/config"
 	"github.com/berth-project/berth/supervisor/internal/containers"
 	"github.com/berth-project/berth/supervisor/internal/eventlog"
@@ -182,6 +183,7 @@ func run(args []string) error {
 		return err
 	}
 	server.RegisterContainers(srv, ctrs)
+	server.RegisterBuild(srv, build.New(db, img, ctrs, cfg.Root, log))
 	server.RegisterSystem(srv, system.New(system.Options{
 		Version: version, Root: cfg.Root, Debug: cfg.LogLevel == "debug",
 		InsecureRegistries: cfg.InsecureRegistries,

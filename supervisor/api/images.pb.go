@@ -414,8 +414,10 @@ func (x *ImageSummary) GetSize() int64 {
 
 type ListImagesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// dangling: only images without tags.
-	Dangling      bool `protobuf:"varint,1,opt,name=dangling,proto3" json:"dangling,omitempty"`
+	// dangling: only images without tags (and without child images).
+	Dangling bool `protobuf:"varint,1,opt,name=dangling,proto3" json:"dangling,omitempty"`
+	// all includes intermediate images: untagged ones others were built on.
+	All           bool `protobuf:"varint,2,opt,name=all,proto3" json:"all,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -453,6 +455,13 @@ func (*ListImagesRequest) Descriptor() ([]byte, []int) {
 func (x *ListImagesRequest) GetDangling() bool {
 	if x != nil {
 		return x.Dangling
+	}
+	return false
+}
+
+func (x *ListImagesRequest) GetAll() bool {
+	if x != nil {
+		return x.All
 	}
 	return false
 }
@@ -1446,9 +1455,10 @@ const file_images_proto_rawDesc = "" +
 	"\trepo_tags\x18\x02 \x03(\tR\brepoTags\x12!\n" +
 	"\frepo_digests\x18\x03 \x03(\tR\vrepoDigests\x12\x18\n" +
 	"\acreated\x18\x04 \x01(\x03R\acreated\x12\x12\n" +
-	"\x04size\x18\x05 \x01(\x03R\x04size\"/\n" +
+	"\x04size\x18\x05 \x01(\x03R\x04size\"A\n" +
 	"\x11ListImagesRequest\x12\x1a\n" +
-	"\bdangling\x18\x01 \x01(\bR\bdangling\"D\n" +
+	"\bdangling\x18\x01 \x01(\bR\bdangling\x12\x10\n" +
+	"\x03all\x18\x02 \x01(\bR\x03all\"D\n" +
 	"\x12ListImagesResponse\x12.\n" +
 	"\x06images\x18\x01 \x03(\v2\x16.berth.v1.ImageSummaryR\x06images\",\n" +
 	"\x14InspectImagesRequest\x12\x14\n" +

@@ -200,5 +200,23 @@ func (s *Service) Commit(ctx context.Context, in CommitInput) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("commit: %w", err)
 	}
-	return rec.ID, nil
+	return rec.ID, s.setParent(rec.ID, in.ParentID)
+}
+
+// setParent records that image id was made on parent.
+func (s *Service) setParent(id, parent string) error {
+	if parent == "" || parent == id {
+		return nil
+	}
+	return s.db.Update(func(tx *metadata.Tx) error {
+		img, err := tx.Image(id)
+		if err != nil {
+			return err
+		}
+		if img.Parent == parent {
+			return nil
+		}
+		img.Parent = parent
+		return tx.PutImage(img)
+	})
 }

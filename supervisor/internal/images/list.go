@@ -41,9 +41,16 @@ func (s *Service) List(ctx context.Context, req *api.ListImagesRequest) (*api.Li
 		if err != nil {
 			return err
 		}
+		parents := parentsOf(imgs)
 		for _, img := range imgs {
 			t := tags[img.ID]
 			if req.Dangling && len(t) > 0 {
+				continue
+			}
+			// An untagged image that others were built on is an
+			// intermediate one, shown only with all (`images -a`), as
+			// in Docker; dangling means untagged without children.
+			if len(t) == 0 && parents[img.ID] && (!req.All || req.Dangling) {
 				continue
 			}
 			resp.Images = append(resp.Images, &api.ImageSummary{
@@ -113,7 +120,7 @@ func (s *Service) Inspect(ctx context.Context, req *api.InspectImagesRequest) (*
 			return nil, err
 		}
 		out := inspectJSON{
-			ID: img.ID, RepoTags: familiarAll(tags), RepoDigests: familiarAll(img.RepoDigests),
+			ID: img.ID, RepoTags: familiarAll(tags), RepoDigests: familiarAll(img.RepoDigests), Parent: img.Parent,
 			Comment: "", Created: cfg.Created.Time.UTC().Format(time.RFC3339Nano),
 			DockerVersion: cfg.DockerVersion, Author: cfg.Author,
 			Config: mustJSON(cfg.Config), Architecture: cfg.Architecture, Variant: cfg.Variant,
@@ -214,4 +221,15 @@ func (s *Service) Tag(ctx context.Context, req *api.TagRequest) (*api.TagRespons
 		return err
 	})
 	return &api.TagResponse{}, err
+}
+
+// parentsOf is the set of images some other image was made on.
+func parentsOf(imgs []metadata.Image) map[string]bool {
+	p := map[string]bool{}
+	for _, img := range imgs {
+		if img.Parent != "" {
+			p[img.Parent] = true
+		}
+	}
+	return p
 }

@@ -78,11 +78,17 @@ func (s *Service) Prune(ctx context.Context, req *api.PruneImagesRequest) (*api.
 		if err != nil {
 			return err
 		}
+		parents := parentsOf(imgs)
 		for _, img := range imgs {
 			if s.InUse != nil && s.InUse(img.ID) {
 				continue
 			}
 			if len(all[img.ID]) > 0 && !req.All {
+				continue
+			}
+			// An intermediate image is not dangling: it holds the build
+			// cache of the images made on it.
+			if parents[img.ID] && !req.All {
 				continue
 			}
 			for _, t := range all[img.ID] {

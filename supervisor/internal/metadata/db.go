@@ -41,7 +41,11 @@ type Image struct {
 	ChainIDs []string  `json:"chainIDs"`
 	Created  time.Time `json:"created"`
 	// Size is the unpacked size of all layers.
-	Size       int64     `json:"size"`
+	Size int64 `json:"size"`
+	// Parent is the image this one was committed or built on ("" for
+	// pulled and loaded images). Untagged parents are intermediate images:
+	// `images` hides them and `image prune` keeps them.
+	Parent     string    `json:"parent,omitempty"`
 	LastTagged time.Time `json:"lastTagged"`
 	Added      time.Time `json:"added"`
 }

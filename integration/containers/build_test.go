@@ -1,0 +1,228 @@
+package containers
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// writeContext writes files (name → content) into a new build context.
+func writeContext(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+var builtRE = regexp.MustCompile(`Successfully built ([0-9a-f]{12})`)
+
+func builtID(t *testing.T, out string) string {
+	t.Helper()
+	m := builtRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no 'Successfully built' in:\n%s", out)
+	}
+	return m[1]
+}
+
+// TestBuild builds an image with the common instructions, runs it,
+// inspects it, and rebuilds it with and without the cache.
+func TestBuild(t *testing.T) {
+	d := startBerthd(t)
+	ctx := writeContext(t, map[string]string{
+		"Dockerfile": `# a comment
+FROM busybox
+ARG GREETING=hello
+ENV WHO=world \
+    GREETING_COPY=${GREETING}
+workdir /app
+COPY hello.txt ./
+COPY dir /app/dir/
+LABEL org.test.kind="built image" version=1
+RUN echo "$GREETING $WHO" > /app/out.txt && \
+    cat /app/hello.txt
+CMD ["sh", "-c", "cat /app/out.txt /app/hello.txt /app/dir/a /app/dir/sub/b; pwd"]
+EXPOSE 8080
+`,
+		"hello.txt":  "from the context\n",
+		"dir/a":      "file a\n",
+		"dir/sub/b":  "file b\n",
+		"secret.txt": "do not send\n",
+	})
+	out := d.ok("build", "-t", "built:1", "--build-arg", "GREETING=hi", ctx)
+	for _, want := range []string{"Step 1/10 : FROM busybox", "Step 8/10 : RUN echo", " ---> Running in ", "from the context", "Successfully tagged built:1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("build output lacks %q:\n%s", want, out)
+		}
+	}
+	id := builtID(t, out)
+
+	got := d.ok("run", "--rm", "built:1")
+	want := "hi world\nfrom the context\nfile a\nfile b\n/app\n"
+	if got != want {
+		t.Errorf("run printed %q, want %q", got, want)
+	}
+	img := d.inspect("built:1")
+	env := strings.Join(toStrings(field(img, "Config", "Env")), " ")
+	if !strings.Contains(env, "WHO=world") || !strings.Contains(env, "GREETING_COPY=hi") || strings.Contains(env, "GREETING=hi ") {
+		t.Errorf("Env = %v", env)
+	}
+	if cmd := toStrings(field(img, "Config", "Cmd")); len(cmd) != 3 || cmd[0] != "sh" {
+		t.Errorf("Cmd = %v", cmd)
+	}
+	if wd := field(img, "Config", "WorkingDir"); wd != "/app" {
+		t.Errorf("WorkingDir = %v", wd)
+	}
+	if l := field(img, "Config", "Labels", "org.test.kind"); l != "built image" {
+		t.Errorf("Labels = %v", field(img, "Config", "Labels"))
+	}
+	if _, ok := field(img, "Config", "ExposedPorts").(map[string]any)["8080/tcp"]; !ok {
+		t.Errorf("ExposedPorts = %v", field(img, "Config", "ExposedPorts"))
+	}
+	// Layers: busybox's plus one per COPY and RUN (3), none for config.
+	base := len(toStrings(field(d.inspect("busybox"), "RootFS", "Layers")))
+	if n := len(toStrings(field(img, "RootFS", "Layers"))); n != base+3 {
+		t.Errorf("image has %d layers, want %d", n, base+3)
+	}
+
+	// The steps' images are intermediate: hidden by `images`, shown by
+	// `images -a`, kept by `image prune` (they are the build cache).
+	if out := d.ok("images"); strings.Contains(out, "<none>") {
+		t.Errorf("images shows intermediate images:\n%s", out)
+	}
+	if out := d.ok("images", "-a"); !strings.Contains(out, "<none>") {
+		t.Errorf("images -a shows no intermediate image:\n%s", out)
+	}
+	if got := d.out("inspect", "-f", "{{.Parent}}", "built:1"); !strings.HasPrefix(got, "sha256:") {
+		t.Errorf("built image's Parent = %q", got)
+	}
+	d.ok("image", "prune", "-f")
+	out = d.ok("build", "-t", "built:1", "--build-arg", "GREETING=hi", ctx)
+	if !strings.Contains(out, "---> Using cache") || builtID(t, out) != id || strings.Contains(out, "Running in") {
+		t.Errorf("rebuild after image prune did not use the cache (want %s):\n%s", id, out)
+	}
+	out = d.ok("build", "--no-cache", "-t", "built:1", "--build-arg", "GREETING=hi", ctx)
+	if strings.Contains(out, "Using cache") || !strings.Contains(out, "Running in") || builtID(t, out) == id {
+		t.Errorf("--no-cache build used the cache:\n%s", out)
+	}
+	// Another build arg value changes what RUN sees: no cache for it.
+	out = d.ok("build", "-t", "built:2", "--build-arg", "GREETING=hey", ctx)
+	if !strings.Contains(out, "Running in") {
+		t.Errorf("build with another build arg reused RUN's cache:\n%s", out)
+	}
+	if got := d.ok("run", "--rm", "built:2"); !strings.HasPrefix(got, "hey world\n") {
+		t.Errorf("run built:2 printed %q", got)
+	}
+	if ps := d.out("ps", "-aq"); ps != "" {
+		t.Errorf("build left containers: %s", ps)
+	}
+}
+
+func toStrings(v any) []string {
+	a, _ := v.([]any)
+	var out []string
+	for _, e := range a {
+		s, _ := e.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestBuildFailingRun: a failing RUN ends the build with Docker's message
+// and exit code, and leaves no container.
+func TestBuildFailingRun(t *testing.T) {
+	d := startBerthd(t)
+	ctx := writeContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo before\nRUN false\nCMD echo never\n"})
+	r := d.fails("build", "-t", "broken", ctx)
+	if r.code != 1 || !strings.Contains(r.stderr, "The command '/bin/sh -c false' returned a non-zero code: 1") {
+		t.Errorf("failing build: %v", r)
+	}
+	if ps := d.out("ps", "-aq"); ps != "" {
+		t.Errorf("failed build left containers: %s", ps)
+	}
+	if r := d.berth("inspect", "broken"); r.code == 0 {
+		t.Errorf("failed build tagged its image")
+	}
+}
+
+// TestBuildDockerignore: the CLI leaves out what .dockerignore names.
+func TestBuildDockerignore(t *testing.T) {
+	d := startBerthd(t)
+	ctx := writeContext(t, map[string]string{
+		"Dockerfile":    "FROM busybox\nCOPY . /ctx/\nCMD find /ctx -type f\n",
+		".dockerignore": "# secrets\nsecret.txt\nlogs\n*.tmp\n!keep.tmp\n",
+		"secret.txt":    "x", "keep.tmp": "k", "drop.tmp": "d", "logs/a.log": "l", "ok.txt": "ok",
+	})
+	d.ok("build", "-t", "ign", ctx)
+	got := d.ok("run", "--rm", "ign")
+	for _, f := range []string{"/ctx/ok.txt", "/ctx/keep.tmp", "/ctx/Dockerfile"} {
+		if !strings.Contains(got, f+"\n") {
+			t.Errorf("%s missing from image: %s", f, got)
+		}
+	}
+	for _, f := range []string{"secret.txt", "drop.tmp", "a.log"} {
+		if strings.Contains(got, f) {
+			t.Errorf("%s should have been ignored: %s", f, got)
+		}
+	}
+}
+
+// TestBuildCopyOutsideContext: COPY cannot read outside the context, by
+// path or through a symlink.
+func TestBuildCopyOutsideContext(t *testing.T) {
+	d := startBerthd(t)
+	ctx := writeContext(t, map[string]string{"Dockerfile": "FROM busybox\nCOPY ../x /x\n"})
+	r := d.fails("build", ctx)
+	if !strings.Contains(r.stderr, "outside the build context") {
+		t.Errorf("COPY ../x: %v", r)
+	}
+	ctx = writeContext(t, map[string]string{"Dockerfile": "FROM busybox\nCOPY passwd /x\n"})
+	if err := os.Symlink("/etc/passwd", filepath.Join(ctx, "passwd")); err != nil {
+		t.Fatal(err)
+	}
+	r = d.fails("build", ctx)
+	if !strings.Contains(r.stderr, "COPY failed") {
+		t.Errorf("COPY through an escaping symlink: %v", r)
+	}
+	ctx = writeContext(t, map[string]string{"Dockerfile": "FROM busybox\nFROBNICATE now\n"})
+	r = d.fails("build", ctx)
+	if !strings.Contains(r.stderr, "line 2: unknown instruction: FROBNICATE") {
+		t.Errorf("unknown instruction: %v", r)
+	}
+	if ps := d.out("ps", "-aq"); ps != "" {
+		t.Errorf("builds left containers: %s", ps)
+	}
+}
+
+// TestBuildQuiet: -q prints only the image ID.
+func TestBuildQuiet(t *testing.T) {
+	d := startBerthd(t)
+	ctx := writeContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo noisy\nENV A=b\n"})
+	out := strings.TrimSpace(d.ok("build", "-q", "-t", "quiet", ctx))
+	if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(out) {
+		t.Errorf("build -q printed %q", out)
+	}
+	if id := d.out("images", "-q", "--no-trunc", "quiet"); id != out {
+		t.Errorf("images -q quiet = %q, want %q", id, out)
+	}
+}
+
+// TestBuildMultiStage: COPY --from a named stage.
+func TestBuildMultiStage(t *testing.T) {
+	d := startBerthd(t)
+	ctx := writeContext(t, map[string]string{"Dockerfile": "FROM busybox AS gen\nRUN mkdir /out && echo generated > /out/f\nFROM busybox\nCOPY --from=gen /out/f /f\nCMD [\"cat\", \"/f\"]\n"})
+	d.ok("build", "-t", "multi", ctx)
+	if got := d.ok("run", "--rm", "multi"); got != "generated\n" {
+		t.Errorf("run multi printed %q", got)
+	}
+}
