@@ -8,7 +8,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path"
 	"slices"
 
 	"strings"
@@ -125,96 +124,18 @@ func (b *builder) step(in dockerfile.Instruction) error {
 	return b.commitConfig(in, c)
 }
 
-// configChange applies a config-only instruction to c.
+// configChange applies a config-only instruction to c, keeping the
+// builder's own view of the environment in step for later expansions.
 func (b *builder) configChange(in dockerfile.Instruction, c *v1.Config) error {
-	argv := func() []string {
-		if in.JSON {
-			return in.Args
-		}
-		return []string{"/bin/sh", "-c", in.Rest}
+	if err := dockerfile.ApplyConfig(in, c, b.lookup); err != nil {
+		return err
 	}
-	one := func() (string, error) { return dockerfile.Expand(in.Rest, b.lookup) }
-	switch in.Cmd {
-	case "ENV", "LABEL":
-		pairs, err := dockerfile.KeyValues(in.Rest, b.lookup, true)
-		if err != nil {
-			return err
-		}
-		for _, p := range pairs {
-			if in.Cmd == "ENV" {
-				c.Env = setEnv(c.Env, p.Key, p.Value)
-				b.cfg.Env = c.Env // later pairs of the same ENV see earlier ones
-				continue
-			}
-			if c.Labels == nil {
-				c.Labels = map[string]string{}
-			}
-			c.Labels[p.Key] = p.Value
-		}
-	case "MAINTAINER":
-		// Deprecated in Docker; recorded as the author there. Nothing here.
-	case "CMD":
-		c.Cmd = argv()
-	case "ENTRYPOINT":
-		c.Entrypoint = argv()
-		c.Cmd = nil
-	case "WORKDIR":
-		w, err := one()
-		if err != nil {
-			return err
-		}
-		if !path.IsAbs(w) {
-			w = path.Join("/", c.WorkingDir, w)
-		}
-		c.WorkingDir = path.Clean(w)
-	case "USER":
-		u, err := one()
-		if err != nil {
-			return err
-		}
-		c.User = u
-	case "STOPSIGNAL":
-		sig, err := one()
-		if err != nil {
-			return err
-		}
-		c.StopSignal = sig
-	case "EXPOSE":
-		ports, err := dockerfile.Words(in.Rest, b.lookup)
-		if err != nil {
-			return err
-		}
-		if c.ExposedPorts == nil {
-			c.ExposedPorts = map[string]struct{}{}
-		}
-		for _, p := range ports {
-			if !strings.Contains(p, "/") {
-				p += "/tcp"
-			}
-			c.ExposedPorts[p] = struct{}{}
-		}
-	case "VOLUME":
-		vols := in.Args
-		if !in.JSON {
-			var err error
-			if vols, err = dockerfile.Words(in.Rest, b.lookup); err != nil {
-				return err
-			}
-		}
-		if c.Volumes == nil {
-			c.Volumes = map[string]struct{}{}
-		}
-		for _, v := range vols {
-			c.Volumes[v] = struct{}{}
-		}
-	default:
-		return fmt.Errorf("unknown instruction %s", in.Cmd)
+	if in.Cmd == "ENV" {
+		b.cfg.Env = c.Env
 	}
 	return nil
 }
 
-// commitConfig makes the image of a config-only step, or takes it from
-// the cache.
 func (b *builder) commitConfig(in dockerfile.Instruction, c v1.Config) error {
 	raw, _ := json.Marshal(c)
 	key := cacheKey(b.image, "config", in.Original, string(raw))
@@ -431,16 +352,6 @@ func (r *runStream) Send(m *api.AttachOutput) error {
 		r.code, r.errMsg = int(m.GetExitCode()), m.GetError()
 	}
 	return nil
-}
-
-func setEnv(env []string, k, v string) []string {
-	out := make([]string, 0, len(env)+1)
-	for _, e := range env {
-		if kk, _, _ := strings.Cut(e, "="); kk != k {
-			out = append(out, e)
-		}
-	}
-	return append(out, k+"="+v)
 }
 
 func cloneConfig(c v1.Config) v1.Config {

@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/berth-project/berth/supervisor/api"
+	"github.com/berth-project/berth/supervisor/internal/dockerfile"
 	"github.com/berth-project/berth/supervisor/internal/metadata"
 )
 
@@ -121,9 +124,23 @@ func TestParseChanges(t *testing.T) {
 	if _, err := parseChanges([]string{"RUN echo"}); err == nil {
 		t.Error("parseChanges accepted RUN")
 	}
-	chs, err := parseChanges([]string{`CMD ["a","b"]`, "ENV K=V", "WORKDIR /w", "EXPOSE 80", "ENTRYPOINT run me"})
-	if err != nil || len(chs) != 5 {
+	chs, err := parseChanges([]string{`CMD ["a","b"]`, "ENV K=V", "WORKDIR /w", "EXPOSE 80", `LABEL x="y z"`, "ENTRYPOINT run me"})
+	if err != nil || len(chs) != 6 {
 		t.Fatalf("parseChanges: %v", err)
+	}
+	var c v1.Config
+	for _, ch := range chs {
+		if err := dockerfile.ApplyConfig(ch, &c, nil); err != nil {
+			t.Fatalf("apply %s: %v", ch.Cmd, err)
+		}
+	}
+	// ENTRYPOINT after CMD clears the command, as in a Dockerfile.
+	if !slices.Equal(c.Entrypoint, []string{"/bin/sh", "-c", "run me"}) || c.Cmd != nil || !slices.Equal(c.Env, []string{"K=V"}) ||
+		c.WorkingDir != "/w" || c.Labels["x"] != "y z" {
+		t.Errorf("config after the changes: %+v", c)
+	}
+	if _, ok := c.ExposedPorts["80/tcp"]; !ok {
+		t.Errorf("EXPOSE 80 gave %v", c.ExposedPorts)
 	}
 }
 

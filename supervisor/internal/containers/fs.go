@@ -2,7 +2,6 @@ package containers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/supervisor/api"
+	"github.com/berth-project/berth/supervisor/internal/dockerfile"
 	"github.com/berth-project/berth/supervisor/internal/images"
 	"github.com/berth-project/berth/supervisor/internal/rootfs"
 )
@@ -188,7 +188,9 @@ func (s *Service) Commit(ctx context.Context, req *api.CommitRequest) (*api.Comm
 				ic.Labels[k] = v
 			}
 			for _, ch := range changes {
-				ch(ic)
+				if err := dockerfile.ApplyConfig(ch, ic, nil); err != nil {
+					return fmt.Errorf("change %s: %w", ch.Cmd, err)
+				}
 			}
 			return nil
 		},
@@ -203,84 +205,22 @@ func (s *Service) Commit(ctx context.Context, req *api.CommitRequest) (*api.Comm
 	return &api.CommitResponse{ImageId: id}, nil
 }
 
-// parseChanges parses commit --change instructions: CMD, ENTRYPOINT
-// (JSON or shell form), ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL,
-// VOLUME.
-func parseChanges(in []string) ([]func(*v1.Config), error) {
-	var out []func(*v1.Config)
+// parseChanges parses commit --change instructions: the Dockerfile
+// instructions that only change the config (CMD, ENTRYPOINT, ENV,
+// WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL), applied with the
+// builder's rules (dockerfile.ApplyConfig).
+func parseChanges(in []string) ([]dockerfile.Instruction, error) {
+	var out []dockerfile.Instruction
 	for _, line := range in {
-		instr, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
-		rest = strings.TrimSpace(rest)
-		bad := fmt.Errorf("invalid change %q: %w", line, ErrInvalidArgument)
-		argv := func() []string {
-			var a []string
-			if strings.HasPrefix(rest, "[") && json.Unmarshal([]byte(rest), &a) == nil {
-				return a
-			}
-			return []string{"/bin/sh", "-c", rest}
+		parsed, err := dockerfile.Parse(strings.NewReader(line))
+		if err != nil || len(parsed) != 1 {
+			return nil, fmt.Errorf("invalid change %q: %w", line, ErrInvalidArgument)
 		}
-		switch strings.ToUpper(instr) {
-		case "CMD":
-			a := argv()
-			out = append(out, func(c *v1.Config) { c.Cmd = a })
-		case "ENTRYPOINT":
-			a := argv()
-			out = append(out, func(c *v1.Config) { c.Entrypoint = a; c.Cmd = nil })
-		case "ENV":
-			k, v, ok := strings.Cut(rest, "=")
-			if !ok {
-				k, v, ok = strings.Cut(rest, " ")
-			}
-			if !ok || k == "" {
-				return nil, bad
-			}
-			kv := k + "=" + strings.Trim(v, `"`)
-			out = append(out, func(c *v1.Config) { c.Env = mergeEnv(c.Env, []string{kv}) })
-		case "WORKDIR":
-			out = append(out, func(c *v1.Config) { c.WorkingDir = rest })
-		case "USER":
-			out = append(out, func(c *v1.Config) { c.User = rest })
-		case "STOPSIGNAL":
-			out = append(out, func(c *v1.Config) { c.StopSignal = rest })
-		case "LABEL":
-			k, v, ok := strings.Cut(rest, "=")
-			if !ok {
-				return nil, bad
-			}
-			out = append(out, func(c *v1.Config) {
-				if c.Labels == nil {
-					c.Labels = map[string]string{}
-				}
-				c.Labels[k] = strings.Trim(v, `"`)
-			})
-		case "EXPOSE":
-			ports := strings.Fields(rest)
-			out = append(out, func(c *v1.Config) {
-				if c.ExposedPorts == nil {
-					c.ExposedPorts = map[string]struct{}{}
-				}
-				for _, p := range ports {
-					if !strings.Contains(p, "/") {
-						p += "/tcp"
-					}
-					c.ExposedPorts[p] = struct{}{}
-				}
-			})
-		case "VOLUME":
-			vols := argv()
-			if vols[0] == "/bin/sh" {
-				vols = strings.Fields(rest)
-			}
-			out = append(out, func(c *v1.Config) {
-				if c.Volumes == nil {
-					c.Volumes = map[string]struct{}{}
-				}
-				for _, v := range vols {
-					c.Volumes[v] = struct{}{}
-				}
-			})
+		switch in := parsed[0]; in.Cmd {
+		case "CMD", "ENTRYPOINT", "ENV", "WORKDIR", "USER", "LABEL", "EXPOSE", "VOLUME", "STOPSIGNAL":
+			out = append(out, in)
 		default:
-			return nil, fmt.Errorf("invalid change %q: %s is not a supported instruction: %w", line, instr, ErrInvalidArgument)
+			return nil, fmt.Errorf("invalid change %q: %s is not a supported instruction: %w", line, in.Cmd, ErrInvalidArgument)
 		}
 	}
 	return out, nil
