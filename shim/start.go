@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/berth-project/berth/internal/oomscore"
 	"github.com/berth-project/berth/shim/internal/api"
 	"github.com/berth-project/berth/shim/internal/bundle"
 	"github.com/berth-project/berth/shim/internal/wire"
@@ -102,7 +103,7 @@ func runStart(o *options, stdout io.Writer) (err error) {
 			return err
 		}
 	}
-	adjustOOMScore(cmd.Process.Pid)
+	oomscore.Follow(cmd.Process.Pid)
 	_, err = fmt.Fprint(stdout, address)
 	return err
 }
@@ -177,23 +178,6 @@ func joinCgroup(pid int, path string) error {
 		return fmt.Errorf("shim cgroup %s: %w", path, os.ErrNotExist)
 	}
 	return nil
-}
-
-// adjustOOMScore makes the shim a slightly better OOM victim than its
-// caller, as containerd's shims are: the caller's score + 1.
-func adjustOOMScore(pid int) {
-	b, err := os.ReadFile("/proc/self/oom_score_adj")
-	if err != nil {
-		return
-	}
-	score, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return
-	}
-	if score < 1000 {
-		score++
-	}
-	os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(strconv.Itoa(score)), 0)
 }
 
 func writeFile(path, content string) error {

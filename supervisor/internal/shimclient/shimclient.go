@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -27,6 +26,8 @@ import (
 	"github.com/containerd/typeurl/v2"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/berth-project/berth/internal/oomscore"
 )
 
 // Namespace is the containerd namespace berthd's shims run in.
@@ -103,7 +104,7 @@ func Spawn(ctx context.Context, cfg Config, id, bundle string) (_ *Shim, err err
 			cmd.Process.Kill()
 		}
 	}()
-	adjustOOMScore(cmd.Process.Pid)
+	oomscore.Follow(cmd.Process.Pid)
 	address := "unix://" + path
 	if err := os.WriteFile(filepath.Join(bundle, "address"), []byte(address), 0o644); err != nil {
 		return nil, fmt.Errorf("shim address file: %w", err)
@@ -125,23 +126,6 @@ func socketPath(callerAddress, id string) string {
 		dir = "/run/berth/s"
 	}
 	return filepath.Join(dir, name)
-}
-
-// adjustOOMScore makes the shim a slightly better OOM victim than berthd,
-// as containerd's shims are than containerd: berthd's score + 1.
-func adjustOOMScore(pid int) {
-	b, err := os.ReadFile("/proc/self/oom_score_adj")
-	if err != nil {
-		return
-	}
-	score, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return
-	}
-	if score < 1000 {
-		score++
-	}
-	os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(strconv.Itoa(score)), 0)
 }
 
 // Connect dials a shim's address (unix://PATH).
