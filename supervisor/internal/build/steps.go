@@ -194,10 +194,12 @@ func (b *builder) from(in dockerfile.Instruction) error {
 		name = id
 	}
 	img, err := b.s.imgs.ForContainer(name)
+	if errors.Is(err, images.ErrNotFound) && !b.isStage(name) {
+		// As Docker's builder does, a missing base image is pulled
+		// (anonymously: the build request carries no credentials).
+		img, err = b.pull(name)
+	}
 	if err != nil {
-		if errors.Is(err, images.ErrNotFound) {
-			return fmt.Errorf("pull access denied for %s: no such image here, pull it first: %w", name, ErrInvalidArgument)
-		}
 		return err
 	}
 	b.image, b.cfg = img.ID, imageConfig(img)
@@ -206,6 +208,35 @@ func (b *builder) from(in dockerfile.Instruction) error {
 }
 
 // finishStage records the stage just built for COPY --from and FROM.
+// isStage reports whether name is an earlier stage's ID.
+func (b *builder) isStage(name string) bool {
+	for _, id := range b.stages {
+		if id == name {
+			return true
+		}
+	}
+	return false
+}
+
+// pull fetches a base image that is not here, printing Docker's lines.
+func (b *builder) pull(name string) (*images.ContainerImage, error) {
+	fmt.Fprintf(b.out, "Unable to find image '%s' locally\n", name)
+	last := ""
+	final, err := b.s.imgs.Pull(b.ctx, &api.PullRequest{Reference: name}, func(p *api.Progress) {
+		if p.GetId() != "" && p.GetStatus() != last && (p.GetStatus() == "Pull complete" || p.GetStatus() == "Already exists") {
+			fmt.Fprintf(b.out, "%s: %s\n", p.GetId(), p.GetStatus())
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("FROM %s: %w", name, err)
+	}
+	if d := final.GetDigest(); d != "" {
+		fmt.Fprintf(b.out, "Digest: %s\n", d)
+	}
+	fmt.Fprintf(b.out, "Status: Downloaded newer image for %s\n", name)
+	return b.s.imgs.ForContainer(name)
+}
+
 func (b *builder) finishStage() {
 	b.stages[fmt.Sprint(len(b.stages))] = b.image
 	if b.stageName != "" {
