@@ -28,7 +28,7 @@ func runKill(ctx context.Context, names []string, signal string) error {
 		return err
 	}
 	defer c.Close()
-	return eachContainer(names, func(n string) error {
+	return eachContainerN(names, maxParallel, func(n string) error {
 		_, err := c.Containers.Kill(ctx, &api.KillContainerRequest{Id: n, Signal: signal})
 		return err
 	})

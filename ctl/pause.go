@@ -36,7 +36,7 @@ func runPause(ctx context.Context, names []string, pause bool) error {
 		return err
 	}
 	defer c.Close()
-	return eachContainer(names, func(n string) error {
+	return eachContainerN(names, maxParallel, func(n string) error {
 		var err error
 		if pause {
 			_, err = c.Containers.Pause(ctx, &api.PauseContainerRequest{Id: n})

@@ -33,7 +33,7 @@ func runRestart(ctx context.Context, names []string, timeout int, signal string)
 		return err
 	}
 	defer c.Close()
-	return eachContainer(names, func(n string) error {
+	return eachContainerN(names, maxParallel, func(n string) error {
 		_, err := c.Containers.Restart(ctx, &api.StopContainerRequest{Id: n, Timeout: int32(timeout), Signal: signal})
 		return err
 	})

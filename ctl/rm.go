@@ -30,7 +30,7 @@ func runRm(ctx context.Context, names []string, force, volumes bool) error {
 		return err
 	}
 	defer c.Close()
-	return eachContainer(names, func(n string) error {
+	return eachContainerN(names, maxParallel, func(n string) error {
 		_, err := c.Containers.Remove(ctx, &api.RemoveContainerRequest{Id: n, Force: force, Volumes: volumes})
 		return err
 	})

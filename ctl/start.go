@@ -61,14 +61,39 @@ func runStart(ctx context.Context, names []string, attach, interactive bool) err
 // the error otherwise, and fails at the end if any failed (as Docker's
 // multi-container commands do).
 func eachContainer(names []string, op func(string) error) error {
+	return eachContainerN(names, 1, op)
+}
+
+// maxParallel bounds how many containers stop, kill, rm, pause, unpause
+// and restart handle at once, as Docker's CLI does (50).
+const maxParallel = 50
+
+// eachContainerN runs op for each name, up to n at a time, and reports in
+// the order given: the name on success, the error on stderr otherwise;
+// any failure makes the exit status 1.
+func eachContainerN(names []string, n int, op func(string) error) error {
+	errs := make([]chan error, len(names))
+	sem := make(chan struct{}, max(n, 1))
+	for i, name := range names {
+		errs[i] = make(chan error, 1)
+		if n <= 1 {
+			errs[i] <- op(name) // one after another, in order
+			continue
+		}
+		go func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] <- op(name)
+		}()
+	}
 	failed := false
-	for _, n := range names {
-		if err := op(n); err != nil {
+	for i, name := range names {
+		if err := <-errs[i]; err != nil {
 			fmt.Fprintln(os.Stderr, client.Wrap(err))
 			failed = true
 			continue
 		}
-		fmt.Println(n)
+		fmt.Println(name)
 	}
 	if failed {
 		return exitError{1}
