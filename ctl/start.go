@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -72,6 +73,10 @@ const maxParallel = 50
 // the order given: the name on success, the error on stderr otherwise;
 // any failure makes the exit status 1.
 func eachContainerN(names []string, n int, op func(string) error) error {
+	return eachContainerTo(os.Stdout, os.Stderr, names, n, op)
+}
+
+func eachContainerTo(stdout, stderr io.Writer, names []string, n int, op func(string) error) error {
 	errs := make([]chan error, len(names))
 	sem := make(chan struct{}, max(n, 1))
 	for i, name := range names {
@@ -89,11 +94,11 @@ func eachContainerN(names []string, n int, op func(string) error) error {
 	failed := false
 	for i, name := range names {
 		if err := <-errs[i]; err != nil {
-			fmt.Fprintln(os.Stderr, client.Wrap(err))
+			fmt.Fprintln(stderr, client.Wrap(err))
 			failed = true
 			continue
 		}
-		fmt.Println(name)
+		fmt.Fprintln(stdout, name)
 	}
 	if failed {
 		return exitError{1}
