@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -306,7 +307,10 @@ func (t *tarrer) add(dirfd int, name, tarName string) error {
 
 func openat(dirfd int, name string, flags int) (int, error) {
 	if name == "" {
-		name = "."
+		// dirfd itself, which may be an O_PATH fd of a file (a followed
+		// symlink): reopen it through its /proc/self/fd link, which
+		// names that very inode (so no O_NOFOLLOW: the link is magic).
+		dirfd, name, flags = unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(dirfd), flags&^unix.O_NOFOLLOW
 	}
 	for {
 		fd, err := unix.Openat(dirfd, name, flags|unix.O_CLOEXEC, 0)

@@ -100,3 +100,46 @@ func TestTarRoundTrip(t *testing.T) {
 		t.Errorf("no top directory entry: %v", got)
 	}
 }
+
+// TestTarFollowLink: with FollowLink, a symlink at the top is replaced by
+// what it points to, a file or a directory, resolved inside the root (an
+// absolute target means the root's own path, not the host's).
+func TestTarFollowLink(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "d"), 0o755)
+	os.WriteFile(filepath.Join(root, "f"), []byte("file data"), 0o640)
+	os.WriteFile(filepath.Join(root, "d", "in"), []byte("x"), 0o644)
+	os.Symlink("/f", filepath.Join(root, "lf"))
+	os.Symlink("d", filepath.Join(root, "ld"))
+	r, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	entries := func(p string) map[string]string {
+		t.Helper()
+		var buf bytes.Buffer
+		if err := r.Tar(p, &buf, TarOptions{Name: "top", FollowLink: true}); err != nil {
+			t.Fatalf("Tar(%s): %v", p, err)
+		}
+		got := map[string]string{}
+		tr := tar.NewReader(&buf)
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				return got
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(tr)
+			got[h.Name] = string(h.Typeflag) + ":" + string(data)
+		}
+	}
+	if got := entries("/lf"); len(got) != 1 || got["top"] != string(tar.TypeReg)+":file data" {
+		t.Errorf("followed file link: %q", got)
+	}
+	if got := entries("/ld"); got["top/in"] != string(tar.TypeReg)+":x" {
+		t.Errorf("followed dir link: %q", got)
+	}
+}
