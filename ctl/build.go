@@ -98,7 +98,8 @@ func runBuild(ctx context.Context, dir string, o buildOptions) error {
 	if err != nil {
 		return client.Wrap(err)
 	}
-	if err := stream.Send(&api.BuildInput{Dockerfile: dockerfile, Tags: o.tags, BuildArgs: args, NoCache: o.noCache, Quiet: o.quiet}); err != nil {
+	auths := fromAuths(filepath.Join(abs, dockerfile))
+	if err := stream.Send(&api.BuildInput{Dockerfile: dockerfile, Tags: o.tags, BuildArgs: args, NoCache: o.noCache, Quiet: o.quiet, Auths: auths}); err != nil {
 		return client.Wrap(err)
 	}
 	sendErr := make(chan error, 1)
@@ -248,4 +249,35 @@ func packContext(dir, dockerfile string, ignore *dockerignore.Matcher, w io.Writ
 		return errors.Join(errors.New("pack build context"), err)
 	}
 	return nil
+}
+
+// fromAuths reads the Dockerfile's FROM images and returns the user's
+// credentials for each one that has some (berthd pulls a missing base
+// image). References with variables or naming earlier stages are
+// skipped: berthd resolves those itself.
+func fromAuths(dockerfile string) map[string]*api.RegistryAuth {
+	data, err := os.ReadFile(dockerfile)
+	if err != nil {
+		return nil
+	}
+	out := map[string]*api.RegistryAuth{}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.EqualFold(f[0], "FROM") {
+			continue
+		}
+		ref := f[1]
+		for i := 1; i < len(f) && strings.HasPrefix(f[i], "--"); i++ { // --platform=...
+			if i+1 < len(f) {
+				ref = f[i+1]
+			}
+		}
+		if strings.Contains(ref, "$") || strings.EqualFold(ref, "scratch") {
+			continue
+		}
+		if a := registryAuth(ref); a != nil {
+			out[ref] = a
+		}
+	}
+	return out
 }

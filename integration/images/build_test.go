@@ -8,9 +8,26 @@ import (
 )
 
 // TestBuildPullsBase: `berth build` pulls a FROM image that is not here,
-// as Docker's builder does, from the local registry.
+// as Docker's builder does, from the local registry; from one with
+// authentication, with the credentials of `berth login`.
 func TestBuildPullsBase(t *testing.T) {
 	requireEnv(t)
+	t.Run("auth", func(t *testing.T) {
+		reg := startRegistry(t, true)
+		reg.pushBusybox(t, "busybox", "private/busybox:1", "oci")
+		d := startBerthd(t, "")
+		ctx := t.TempDir()
+		os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM "+reg.addr+"/private/busybox:1\nCMD [\"echo\", \"private\"]\n"), 0o644)
+		// Without credentials the registry refuses.
+		if _, stderr, err := d.berth(t, "", "build", "-t", "priv:1", ctx); err == nil {
+			t.Fatalf("build from a private registry without login succeeded: %s", stderr)
+		}
+		d.login(t, reg)
+		d.ok(t, "build", "-t", "priv:1", ctx)
+		if got := d.ok(t, "run", "--rm", "priv:1"); got != "private\n" {
+			t.Errorf("run priv:1 printed %q", got)
+		}
+	})
 	reg := startRegistry(t, false)
 	reg.pushBusybox(t, "busybox", "base/busybox:latest", "oci")
 	d := startBerthd(t, "")

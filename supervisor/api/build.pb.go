@@ -39,7 +39,10 @@ type BuildInput struct {
 	// The context tar, on the following messages.
 	Data []byte `protobuf:"bytes,6,opt,name=data,proto3" json:"data,omitempty"`
 	// end: the context is complete.
-	End           bool `protobuf:"varint,7,opt,name=end,proto3" json:"end,omitempty"`
+	End bool `protobuf:"varint,7,opt,name=end,proto3" json:"end,omitempty"`
+	// auths: the client's registry credentials for the FROM images that
+	// may need a pull, by the reference as written in the Dockerfile.
+	Auths         map[string]*RegistryAuth `protobuf:"bytes,8,rep,name=auths,proto3" json:"auths,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -123,6 +126,13 @@ func (x *BuildInput) GetEnd() bool {
 	return false
 }
 
+func (x *BuildInput) GetAuths() map[string]*RegistryAuth {
+	if x != nil {
+		return x.Auths
+	}
+	return nil
+}
+
 type BuildOutput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// output: text for the client's stdout (steps, RUN output).
@@ -198,7 +208,7 @@ var File_build_proto protoreflect.FileDescriptor
 
 const file_build_proto_rawDesc = "" +
 	"\n" +
-	"\vbuild.proto\x12\bberth.v1\"\xb6\x01\n" +
+	"\vbuild.proto\x12\bberth.v1\x1a\fimages.proto\"\xbf\x02\n" +
 	"\n" +
 	"BuildInput\x12\x1e\n" +
 	"\n" +
@@ -210,7 +220,12 @@ const file_build_proto_rawDesc = "" +
 	"\bno_cache\x18\x04 \x01(\bR\anoCache\x12\x14\n" +
 	"\x05quiet\x18\x05 \x01(\bR\x05quiet\x12\x12\n" +
 	"\x04data\x18\x06 \x01(\fR\x04data\x12\x10\n" +
-	"\x03end\x18\a \x01(\bR\x03end\"j\n" +
+	"\x03end\x18\a \x01(\bR\x03end\x125\n" +
+	"\x05auths\x18\b \x03(\v2\x1f.berth.v1.BuildInput.AuthsEntryR\x05auths\x1aP\n" +
+	"\n" +
+	"AuthsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.berth.v1.RegistryAuthR\x05value:\x028\x01\"j\n" +
 	"\vBuildOutput\x12\x16\n" +
 	"\x06output\x18\x01 \x01(\fR\x06output\x12\x12\n" +
 	"\x04done\x18\x02 \x01(\bR\x04done\x12\x19\n" +
@@ -231,19 +246,23 @@ func file_build_proto_rawDescGZIP() []byte {
 	return file_build_proto_rawDescData
 }
 
-var file_build_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_build_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_build_proto_goTypes = []any{
-	(*BuildInput)(nil),  // 0: berth.v1.BuildInput
-	(*BuildOutput)(nil), // 1: berth.v1.BuildOutput
+	(*BuildInput)(nil),   // 0: berth.v1.BuildInput
+	(*BuildOutput)(nil),  // 1: berth.v1.BuildOutput
+	nil,                  // 2: berth.v1.BuildInput.AuthsEntry
+	(*RegistryAuth)(nil), // 3: berth.v1.RegistryAuth
 }
 var file_build_proto_depIdxs = []int32{
-	0, // 0: berth.v1.Build.Build:input_type -> berth.v1.BuildInput
-	1, // 1: berth.v1.Build.Build:output_type -> berth.v1.BuildOutput
-	1, // [1:2] is the sub-list for method output_type
-	0, // [0:1] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	2, // 0: berth.v1.BuildInput.auths:type_name -> berth.v1.BuildInput.AuthsEntry
+	3, // 1: berth.v1.BuildInput.AuthsEntry.value:type_name -> berth.v1.RegistryAuth
+	0, // 2: berth.v1.Build.Build:input_type -> berth.v1.BuildInput
+	1, // 3: berth.v1.Build.Build:output_type -> berth.v1.BuildOutput
+	3, // [3:4] is the sub-list for method output_type
+	2, // [2:3] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_build_proto_init() }
@@ -251,13 +270,14 @@ func file_build_proto_init() {
 	if File_build_proto != nil {
 		return
 	}
+	file_images_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_build_proto_rawDesc), len(file_build_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -87,7 +87,7 @@ func (s *Service) Build(ctx context.Context, opts *api.BuildInput, contextTar io
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", err, ErrInvalidArgument)
 	}
-	b := &builder{s: s, ctx: ctx, out: out, root: root, noCache: opts.GetNoCache(), buildArgs: map[string]string{}, stages: map[string]string{}}
+	b := &builder{s: s, ctx: ctx, out: out, root: root, noCache: opts.GetNoCache(), buildArgs: map[string]string{}, stages: map[string]string{}, auths: opts.GetAuths()}
 	for _, kv := range opts.GetBuildArgs() {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {

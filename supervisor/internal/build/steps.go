@@ -26,6 +26,9 @@ type builder struct {
 	out     io.Writer
 	root    *os.Root // the unpacked context
 	noCache bool
+	// auths are the client's credentials for FROM images, by reference
+	// as written.
+	auths map[string]*api.RegistryAuth
 
 	// buildArgs are --build-arg; globalArgs the ARGs before the first
 	// FROM; args the ARGs declared in the current stage, with values.
@@ -195,8 +198,8 @@ func (b *builder) from(in dockerfile.Instruction) error {
 	}
 	img, err := b.s.imgs.ForContainer(name)
 	if errors.Is(err, images.ErrNotFound) && !b.isStage(name) {
-		// As Docker's builder does, a missing base image is pulled
-		// (anonymously: the build request carries no credentials).
+		// As Docker's builder does, a missing base image is pulled, with
+		// the credentials the client sent for it.
 		img, err = b.pull(name)
 	}
 	if err != nil {
@@ -222,7 +225,7 @@ func (b *builder) isStage(name string) bool {
 func (b *builder) pull(name string) (*images.ContainerImage, error) {
 	fmt.Fprintf(b.out, "Unable to find image '%s' locally\n", name)
 	last := ""
-	final, err := b.s.imgs.Pull(b.ctx, &api.PullRequest{Reference: name}, func(p *api.Progress) {
+	final, err := b.s.imgs.Pull(b.ctx, &api.PullRequest{Reference: name, Auth: b.auths[name]}, func(p *api.Progress) {
 		if p.GetId() != "" && p.GetStatus() != last && (p.GetStatus() == "Pull complete" || p.GetStatus() == "Already exists") {
 			fmt.Fprintf(b.out, "%s: %s\n", p.GetId(), p.GetStatus())
 		}
