@@ -126,6 +126,13 @@ func TestEvents(t *testing.T) {
 	if len(line) != 1 || !strings.Contains(line[0], " container die ") || !strings.Contains(line[0], "exitCode=3") || !strings.Contains(line[0], "name=ev") {
 		t.Errorf("events -f event=die: %q", line)
 	}
+	// Image events name the image by ID and the tag in name, as Docker's.
+	t0 := fmt.Sprint(time.Now().Unix())
+	d.ok("tag", "busybox", "evtag:1")
+	tagEv := d.ok("events", "--since", t0, "--until", fmt.Sprint(time.Now().Unix()+1), "-f", "type=image", "--format", "{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}")
+	if f := strings.Fields(tagEv); len(f) != 3 || f[0] != "tag" || !strings.HasPrefix(f[1], "sha256:") || f[2] != "evtag:1" {
+		t.Errorf("tag event: %q", tagEv)
+	}
 	if r := d.fails("events", "--filter", "colour=red", "--until", until); !strings.Contains(r.stderr, "invalid filter") {
 		t.Errorf("bad filter: %v", r)
 	}

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -114,7 +115,7 @@ func (s *imagesServer) History(ctx context.Context, req *api.HistoryRequest) (*a
 func (s *imagesServer) Tag(ctx context.Context, req *api.TagRequest) (*api.TagResponse, error) {
 	r, err := s.svc.Tag(ctx, req)
 	if err == nil {
-		s.emit("tag", req.GetSource(), req.GetTarget())
+		s.emit("tag", s.imageID(ctx, req.GetTarget()), req.GetTarget())
 	}
 	return r, toStatus(err)
 }
@@ -220,6 +221,19 @@ func (s *imagesServer) Import(ctx context.Context, stream api.TTRPCImages_Import
 	}
 	s.emit("import", id, first.Reference)
 	return &api.ImportResponse{ImageId: id}, nil
+}
+
+// imageID is the ID of the image ref names, for events ("" if unknown:
+// the ref is then used).
+func (s *imagesServer) imageID(ctx context.Context, ref string) string {
+	r, err := s.svc.Inspect(ctx, &api.InspectImagesRequest{Names: []string{ref}})
+	if err == nil && len(r.GetJson()) == 1 {
+		var v struct{ Id string }
+		if json.Unmarshal(r.GetJson()[0], &v) == nil && v.Id != "" {
+			return v.Id
+		}
+	}
+	return ref
 }
 
 // removed records untag and delete events from a remove's report.
