@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
@@ -22,7 +23,8 @@ import (
 // state dirs), one file per profile, named by a digest of the profile's
 // canonical JSON, the architecture, the libseccomp version and the file
 // format. A file that is missing, unreadable or malformed is compiled
-// again; nothing else depends on the cache.
+// again; nothing else depends on the cache. At most maxCached programs
+// are kept.
 
 // magic starts every cache file and every Program encoding.
 const magic = "BERTHBPF1\x00\x00\x00\x00\x00\x00\x00"
@@ -72,6 +74,34 @@ func store(dir, path string, data []byte) {
 	}
 	if err := os.Rename(f.Name(), path); err != nil {
 		os.Remove(f.Name())
+		return
+	}
+	trim(dir, maxCached)
+}
+
+// maxCached bounds the cache: an engine uses a handful of profiles, but
+// one whose users vary them freely must not fill the state directory.
+const maxCached = 64
+
+// trim removes the least recently written entries beyond keep.
+func trim(dir string, keep int) {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) <= keep {
+		return
+	}
+	type entry struct {
+		name string
+		mod  int64
+	}
+	var es []entry
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() {
+			es = append(es, entry{e.Name(), fi.ModTime().UnixNano()})
+		}
+	}
+	sort.Slice(es, func(i, j int) bool { return es[i].mod < es[j].mod })
+	for i := 0; i < len(es)-keep; i++ {
+		os.Remove(filepath.Join(dir, es[i].name))
 	}
 }
 

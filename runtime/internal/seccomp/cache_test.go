@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -94,5 +96,24 @@ func TestDecodeRejects(t *testing.T) {
 	p, err := Decode(enc)
 	if err != nil || !bytes.Equal(p.Encode(), enc) {
 		t.Fatalf("round trip: %v", err)
+	}
+}
+
+func TestTrimKeepsTheNewest(t *testing.T) {
+	dir := t.TempDir()
+	for i := 0; i < 5; i++ {
+		p := filepath.Join(dir, string(rune('a'+i)))
+		os.WriteFile(p, []byte("x"), 0o600)
+		mt := time.Unix(int64(1000+i), 0)
+		os.Chtimes(p, mt, mt)
+	}
+	trim(dir, 3)
+	var names []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, "") != "cde" {
+		t.Errorf("after trim to 3: %v, want c d e", names)
 	}
 }
