@@ -7,11 +7,8 @@
 package containers
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/berth-project/berth/integration/internal/berthdtest"
 )
 
 var (
@@ -86,9 +85,8 @@ type daemon struct {
 	t                 *testing.T
 	dir               string
 	root, state, addr string
-	cmd               *exec.Cmd
-	log               string
-	logs              int
+	proc              berthdtest.Daemon
+	logs              int // berthd.N.log: one per start
 }
 
 // startBerthd starts berthd in a fresh directory (short: shim sockets live
@@ -112,53 +110,20 @@ func startBerthd(t *testing.T) *daemon {
 func (d *daemon) start() {
 	d.t.Helper()
 	d.logs++
-	d.log = filepath.Join(d.dir, fmt.Sprintf("berthd.%d.log", d.logs))
-	log, err := os.Create(d.log)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	defer log.Close()
-	d.cmd = exec.Command(berthdBin, "--root", d.root, "--state", d.state, "--address", d.addr, "--debug")
-	d.cmd.Stdout, d.cmd.Stderr = log, log
-	if err := d.cmd.Start(); err != nil {
-		d.t.Fatal(err)
-	}
-	for i := 0; i < 200; i++ {
-		if c, err := net.Dial("unix", d.addr); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	b, _ := os.ReadFile(d.log)
-	d.t.Fatalf("berthd did not come up:\n%s", b)
+	d.proc = berthdtest.Daemon{Root: d.root, State: d.state, Addr: d.addr,
+		Log: filepath.Join(d.dir, fmt.Sprintf("berthd.%d.log", d.logs))}
+	d.proc.Start(d.t, berthdBin)
 }
 
 // kill ends berthd with SIGKILL, as a crash would.
-func (d *daemon) kill() {
-	d.cmd.Process.Signal(syscall.SIGKILL)
-	d.cmd.Wait()
-}
+func (d *daemon) kill() { d.proc.Kill() }
 
-func (d *daemon) stop() {
-	if d.cmd == nil || d.cmd.ProcessState != nil {
-		return
-	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { d.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		d.cmd.Process.Kill()
-		<-done
-	}
-}
+func (d *daemon) stop() { d.proc.Stop(15 * time.Second) }
 
 // cleanup removes every container, stops berthd, and checks (and then
 // clears) what might be left on the host: shims, mounts, cgroups.
 func (d *daemon) cleanup() {
-	if d.cmd != nil && d.cmd.ProcessState == nil {
+	if d.proc.Running() {
 		if ids := strings.Fields(d.out("ps", "-aq", "--no-trunc")); len(ids) > 0 {
 			d.berth(append([]string{"rm", "-f"}, ids...)...)
 		}
@@ -192,21 +157,8 @@ func (r result) String() string {
 // berthIn runs the CLI with stdin.
 func (d *daemon) berthIn(stdin string, args ...string) result {
 	d.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, berthBin, args...)
-	cmd.Env = append(os.Environ(), "BERTH_ADDRESS="+d.addr)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		d.t.Fatalf("berth %s: %v", strings.Join(args, " "), err)
-	}
-	return r
+	r := d.proc.Run(d.t, berthBin, nil, stdin, 2*time.Minute, args...)
+	return result{stdout: r.Stdout, stderr: r.Stderr, code: r.Code}
 }
 
 func (d *daemon) berth(args ...string) result {

@@ -7,7 +7,6 @@ package images
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -21,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/berth-project/berth/integration/internal/berthdtest"
 )
 
 var (
@@ -209,8 +210,8 @@ func run(t *testing.T, name string, args ...string) string {
 type daemon struct {
 	root, state, addr string
 	dockerConfig      string
-	cmd               *exec.Cmd
 	log               string
+	proc              berthdtest.Daemon
 }
 
 // startBerthd runs berthd on temp dirs; the same root can be reused by
@@ -224,64 +225,28 @@ func startBerthd(t *testing.T, root string) *daemon {
 	d := &daemon{root: root, state: filepath.Join(base, "state"), addr: filepath.Join(base, "berthd.sock"),
 		dockerConfig: filepath.Join(base, "docker"), log: filepath.Join(base, "berthd.log")}
 	os.MkdirAll(d.dockerConfig, 0o700)
-	log, _ := os.Create(d.log)
-	d.cmd = exec.Command(berthdBin, "--root", d.root, "--state", d.state, "--address", d.addr, "--debug")
-	d.cmd.Stdout, d.cmd.Stderr = log, log
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	d.proc = berthdtest.Daemon{Root: d.root, State: d.state, Addr: d.addr, Log: d.log}
 	t.Cleanup(func() {
 		d.stop()
-		log.Close()
 		if t.Failed() {
 			b, _ := os.ReadFile(d.log)
 			t.Logf("berthd log:\n%s", b)
 		}
 	})
-	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("unix", d.addr); err == nil {
-			c.Close()
-			return d
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	b, _ := os.ReadFile(d.log)
-	t.Fatalf("berthd did not come up:\n%s", b)
-	return nil
+	d.proc.Start(t, berthdBin)
+	return d
 }
 
-func (d *daemon) stop() {
-	if d.cmd.ProcessState != nil {
-		return
-	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { d.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		d.cmd.Process.Kill()
-		<-done
-	}
-}
+func (d *daemon) stop() { d.proc.Stop(15 * time.Second) }
 
-func (d *daemon) kill() {
-	d.cmd.Process.Signal(syscall.SIGKILL)
-	d.cmd.Wait()
-}
+func (d *daemon) kill() { d.proc.Kill() }
 
-// berth runs the CLI against d; it returns stdout, stderr and the error.
+// berth runs the CLI against d (its own Docker config dir for
+// credentials); it returns stdout, stderr and the error.
 func (d *daemon) berth(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, berthBin, args...)
-	cmd.Env = append(os.Environ(), "BERTH_ADDRESS="+d.addr, "DOCKER_CONFIG="+d.dockerConfig)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	return out.String(), errb.String(), err
+	r := d.proc.Run(t, berthBin, []string{"DOCKER_CONFIG=" + d.dockerConfig}, stdin, 3*time.Minute, args...)
+	return r.Stdout, r.Stderr, r.Err()
 }
 
 // ok runs the CLI and fails the test on a non-zero exit.

@@ -21,6 +21,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/berth-project/berth/integration/internal/berthdtest"
 )
 
 // TestPushPullDigest: load the Debian-built busybox, push it with berth,
@@ -200,8 +202,8 @@ func TestWrongCredentials(t *testing.T) {
 	if err == nil || !strings.Contains(errOut, "authentication failed") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
 		t.Errorf("anonymous pull: %v %q", err, errOut)
 	}
-	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() != 1 {
-		t.Errorf("exit status %d, want 1", ee.ExitCode())
+	if ee, ok := err.(*berthdtest.ExitError); ok && ee.Code != 1 {
+		t.Errorf("exit status %d, want 1", ee.Code)
 	}
 	// Wrong password in config.json.
 	cfg := fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, reg.addr, b64(reg.user+":nope"))

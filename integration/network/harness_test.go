@@ -12,7 +12,6 @@ package network
 import (
 	"archive/tar"
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -22,9 +21,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/berth-project/berth/integration/internal/berthdtest"
 )
 
 var berthdBin, berthBin string
@@ -63,7 +63,7 @@ func requireEnv(t *testing.T) {
 
 type daemon struct {
 	root, state, addr, log string
-	cmd                    *exec.Cmd
+	proc                   berthdtest.Daemon
 }
 
 // startBerthd runs berthd on temp dirs, or on root/state when given (to
@@ -75,62 +75,26 @@ func startBerthd(t *testing.T, root, state string) *daemon {
 		root, state = filepath.Join(base, "root"), filepath.Join(base, "state")
 	}
 	d := &daemon{root: root, state: state, addr: filepath.Join(base, "berthd.sock"), log: filepath.Join(base, "berthd.log")}
-	log, _ := os.Create(d.log)
 	// No resolvers for berth's DNS to relay to: no name leaves the host.
 	cfg := filepath.Join(base, "berthd.json")
 	os.WriteFile(filepath.Join(base, "resolv.conf"), nil, 0o644)
 	os.WriteFile(cfg, []byte(`{"resolv-conf": "`+filepath.Join(base, "resolv.conf")+`"}`), 0o644)
-	d.cmd = exec.Command(berthdBin, "--config", cfg, "--root", d.root, "--state", d.state, "--address", d.addr, "--debug")
-	d.cmd.Stdout, d.cmd.Stderr = log, log
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	d.proc = berthdtest.Daemon{Root: d.root, State: d.state, Addr: d.addr, Log: d.log}
 	t.Cleanup(func() {
 		d.stop()
-		log.Close()
 		if t.Failed() {
 			b, _ := os.ReadFile(d.log)
 			t.Logf("berthd log:\n%s", b)
 		}
 	})
-	for i := 0; i < 150; i++ {
-		if c, err := net.Dial("unix", d.addr); err == nil {
-			c.Close()
-			return d
-		}
-		if d.cmd.ProcessState != nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	b, _ := os.ReadFile(d.log)
-	t.Fatalf("berthd did not come up:\n%s", b)
-	return nil
+	d.proc.Start(t, berthdBin, "--config", cfg)
+	return d
 }
 
-func (d *daemon) stop() {
-	if d.cmd.ProcessState != nil {
-		return
-	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { d.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		d.cmd.Process.Kill()
-		<-done
-	}
-}
+func (d *daemon) stop() { d.proc.Stop(20 * time.Second) }
 
 // kill ends berthd with SIGKILL, as a crash would.
-func (d *daemon) kill() {
-	if d.cmd.ProcessState != nil {
-		return
-	}
-	d.cmd.Process.Kill()
-	d.cmd.Wait()
-}
+func (d *daemon) kill() { d.proc.Kill() }
 
 // bridge is the Linux bridge of network name.
 func (d *daemon) bridge(t *testing.T, name string) string {
@@ -175,15 +139,8 @@ func (d *daemon) berth(t *testing.T, args ...string) (string, string, error) {
 // berthIn runs the CLI with stdin.
 func (d *daemon) berthIn(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, berthBin, args...)
-	cmd.Env = append(os.Environ(), "BERTH_ADDRESS="+d.addr)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	return out.String(), errb.String(), err
+	r := d.proc.Run(t, berthBin, nil, stdin, 2*time.Minute, args...)
+	return r.Stdout, r.Stderr, r.Err()
 }
 
 // ok runs the CLI and fails the test on a non-zero exit.
