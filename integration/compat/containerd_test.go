@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berth-project/berth/integration/internal/containerdtest"
 )
 
 // containerd is a containerd instance this test started, with its root,
@@ -33,23 +35,8 @@ func startContainerd(t *testing.T) *containerd {
 		cgBefore: cgroupParents("berth-compat"),
 	}
 	t.Cleanup(c.cleanup)
-	cfg := fmt.Sprintf(`version = 2
-root = %q
-state = %q
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = %q
-[ttrpc]
-  address = %q
-[debug]
-  level = "info"
-[plugins."io.containerd.internal.v1.opt"]
-  path = %q
-`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), c.sock, c.sock+".ttrpc", filepath.Join(dir, "opt"))
-	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c.d = startDaemon(t, filepath.Join(dir, "containerd.log"), nil, "containerd", "-c", filepath.Join(dir, "config.toml"))
+	cfgPath := containerdtest.WriteConfig(t, dir, c.sock)
+	c.d = startDaemon(t, filepath.Join(dir, "containerd.log"), nil, "containerd", "-c", cfgPath)
 	eventually(t, "containerd to answer", func() bool {
 		if c.d.exited() {
 			t.Fatalf("containerd exited:\n%s", c.d.logTail())

@@ -34,6 +34,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/berth-project/berth/integration/internal/containerdtest"
 )
 
 const (
@@ -282,22 +284,7 @@ func newDaemon(t *testing.T) *daemon {
 	d := &daemon{t: t, dir: dir, bin: filepath.Join(dir, "bin"), ns: "bsh-" + randHex(4), sock: filepath.Join(dir, "c.sock")}
 	t.Cleanup(d.cleanup)
 	installShim(t, d.bin)
-	cfg := fmt.Sprintf(`version = 2
-root = %q
-state = %q
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = %q
-[ttrpc]
-  address = %q
-[debug]
-  level = "info"
-[plugins."io.containerd.internal.v1.opt"]
-  path = %q
-`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), d.sock, d.sock+".ttrpc", filepath.Join(dir, "opt"))
-	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	containerdtest.WriteConfig(t, dir, d.sock) // d.start runs containerd on it
 	d.start()
 	d.ctr("images", "import", imageTar)
 	return d
