@@ -1,6 +1,7 @@
 package containers
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -147,9 +148,10 @@ func TestEvents(t *testing.T) {
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	got := make(chan string, 1)
 	go func() {
-		b := make([]byte, 256)
-		n, _ := stdout.Read(b)
-		got <- string(b[:n])
+		// One whole line: the template's text and its newline may come
+		// in separate writes.
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		got <- line
 	}()
 	time.Sleep(300 * time.Millisecond) // let it subscribe
 	d.ok("create", "--name", "later", "busybox", "true")
