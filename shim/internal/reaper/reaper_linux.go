@@ -36,8 +36,21 @@ type Reaper struct {
 	unclaimed map[int]Exit
 }
 
-// New makes the calling process a child subreaper and starts reaping.
+var (
+	once   sync.Once
+	global *Reaper
+	errNew error
+)
+
+// New makes the calling process a child subreaper and starts reaping. A
+// process has one reaper: a second wait4(-1) loop would take exits the
+// first one's callers wait for, so every call returns the same Reaper.
 func New() (*Reaper, error) {
+	once.Do(func() { global, errNew = newReaper() })
+	return global, errNew
+}
+
+func newReaper() (*Reaper, error) {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return nil, os.NewSyscallError("prctl subreaper", err)
 	}
