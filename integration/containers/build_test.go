@@ -226,3 +226,31 @@ func TestBuildMultiStage(t *testing.T) {
 		t.Errorf("run multi printed %q", got)
 	}
 }
+
+// TestBuildScratch: COPY right after FROM scratch makes the image's only
+// layer (a static binary image), which runs.
+func TestBuildScratch(t *testing.T) {
+	d := startBerthd(t)
+	bb, err := os.ReadFile("/bin/busybox") // Debian's busybox-static
+	if err != nil {
+		t.Skipf("no static busybox: %v", err)
+	}
+	ctx := writeContext(t, map[string]string{
+		"Dockerfile": "FROM scratch\nCOPY busybox /bin/busybox\nCMD [\"/bin/busybox\", \"echo\", \"from scratch\"]\n",
+	})
+	if err := os.WriteFile(filepath.Join(ctx, "busybox"), bb, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d.ok("build", "-t", "scratchy:1", ctx)
+	if got := d.ok("run", "--rm", "scratchy:1"); got != "from scratch\n" {
+		t.Errorf("run scratchy:1 printed %q", got)
+	}
+	if n := len(toStrings(field(d.inspect("scratchy:1"), "RootFS", "Layers"))); n != 1 {
+		t.Errorf("scratch image has %d layers, want 1", n)
+	}
+	// RUN has no shell to run in an empty image: a clear error.
+	ctx2 := writeContext(t, map[string]string{"Dockerfile": "FROM scratch\nRUN true\n"})
+	if r := d.fails("build", ctx2); !strings.Contains(r.stderr+r.stdout, "RUN") {
+		t.Errorf("RUN on scratch: %v", r)
+	}
+}

@@ -14,8 +14,11 @@ import (
 	"strconv"
 	"strings"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/berth-project/berth/supervisor/api"
 	"github.com/berth-project/berth/supervisor/internal/dockerfile"
+	"github.com/berth-project/berth/supervisor/internal/images"
 )
 
 // unpackContext extracts the client's context tar into dir. Every entry
@@ -89,9 +92,6 @@ type source struct {
 // copyStep runs COPY or ADD: sources from the context (or a stage with
 // --from), extracted into a container of the current image at dest.
 func (b *builder) copyStep(in dockerfile.Instruction) error {
-	if b.image == "" {
-		return fmt.Errorf("%s (line %d): copying into FROM scratch is not supported by berth build: %w", in.Cmd, in.Line, ErrInvalidArgument)
-	}
 	var words []string
 	if in.JSON {
 		for _, a := range in.Args {
@@ -169,6 +169,17 @@ func (b *builder) copyStep(in dockerfile.Instruction) error {
 		b.image = id
 		return nil
 	}
+	if b.image == "" {
+		// FROM scratch: no container to copy into; the files are the
+		// new image's first layer.
+		return b.firstLayer(in, key, func(w io.Writer) error {
+			tw := tar.NewWriter(w)
+			if err := b.writeSources(tw, nil, list, dest, destDir, max(uid, 0), max(gid, 0)); err != nil {
+				return err
+			}
+			return tw.Close()
+		})
+	}
 	return b.extractInto(in, key, dest, uid >= 0, func(w io.Writer, isDir bool) error {
 		tw := tar.NewWriter(w)
 		if err := b.writeSources(tw, nil, list, dest, destDir || isDir, uid, gid); err != nil {
@@ -206,6 +217,26 @@ func (b *builder) extractInto(in dockerfile.Instruction, key, dest string, keepO
 	img, err := b.s.commitAndRemove(ctx, io.Discard, id, b.cfg, "/bin/sh -c #(nop) "+in.Original)
 	if err != nil {
 		return err
+	}
+	b.s.remember(key, img)
+	b.image = img
+	fmt.Fprintf(b.out, " ---> %s\n", shortID(img))
+	return nil
+}
+
+// firstLayer commits the tar that write makes as the only layer of a new
+// image (a COPY right after FROM scratch). Files are owned by root unless
+// --chown says otherwise, as Docker's are.
+func (b *builder) firstLayer(in dockerfile.Instruction, key string, write func(w io.Writer) error) error {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(write(pw)) }()
+	img, err := b.s.imgs.Commit(b.ctx, images.CommitInput{
+		Layer: pr, CreatedBy: "/bin/sh -c #(nop) " + in.Original,
+		Change: func(c *v1.Config) error { *c = cloneConfig(b.cfg); return nil },
+	})
+	pr.CloseWithError(io.ErrClosedPipe)
+	if err != nil {
+		return fmt.Errorf("%s failed: %w", in.Cmd, err)
 	}
 	b.s.remember(key, img)
 	b.image = img

@@ -26,8 +26,7 @@ func (s *Service) CommitConfig(ctx context.Context, parentID string, c v1.Config
 	var m *v1.Manifest
 	var cfg *v1.ConfigFile
 	if parentID == "" {
-		m = &v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1}
-		cfg = &v1.ConfigFile{OS: "linux", Architecture: runtime.GOARCH, RootFS: v1.RootFS{Type: "layers"}}
+		m, cfg = emptyImage()
 	} else {
 		var parent *metadata.Image
 		err := s.db.View(func(tx *metadata.Tx) error {
@@ -66,4 +65,11 @@ func (s *Service) CommitConfig(ctx context.Context, parentID string, c v1.Config
 		return "", fmt.Errorf("commit config: %w", err)
 	}
 	return rec.ID, s.setParent(rec.ID, parentID)
+}
+
+// emptyImage is the manifest and config of an image with no layer (FROM
+// scratch), for this host's platform.
+func emptyImage() (*v1.Manifest, *v1.ConfigFile) {
+	return &v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1},
+		&v1.ConfigFile{OS: "linux", Architecture: runtime.GOARCH, RootFS: v1.RootFS{Type: "layers"}}
 }

@@ -95,7 +95,8 @@ func Familiar(ref string) string { return familiar(ref) }
 
 // CommitInput describes a container layer to commit.
 type CommitInput struct {
-	// ParentID is the container's image.
+	// ParentID is the container's image; "" starts a new image whose
+	// only layer is Layer.
 	ParentID string
 	// Layer is an uncompressed tar of the container layer with OCI
 	// whiteouts.
@@ -126,18 +127,20 @@ func (s *Service) Commit(ctx context.Context, in CommitInput) (string, error) {
 	}
 	s.gc.RLock()
 	defer s.gc.RUnlock()
-	var parent *metadata.Image
-	err := s.db.View(func(tx *metadata.Tx) error {
-		var err error
-		parent, err = tx.Image(in.ParentID)
-		return err
-	})
-	if err != nil {
-		return "", fmt.Errorf("commit: image %s: %w", shortID(in.ParentID), ErrNotFound)
-	}
-	pm, pcfg, _, err := s.imageParts(parent)
-	if err != nil {
-		return "", err
+	pm, pcfg := emptyImage() // no parent: the layer starts an image (FROM scratch)
+	if in.ParentID != "" {
+		var parent *metadata.Image
+		err := s.db.View(func(tx *metadata.Tx) error {
+			var err error
+			parent, err = tx.Image(in.ParentID)
+			return err
+		})
+		if err != nil {
+			return "", fmt.Errorf("commit: image %s: %w", shortID(in.ParentID), ErrNotFound)
+		}
+		if pm, pcfg, _, err = s.imageParts(parent); err != nil {
+			return "", err
+		}
 	}
 
 	w, err := s.content.NewWriter(v1.Hash{}, -1)
