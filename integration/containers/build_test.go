@@ -254,3 +254,24 @@ func TestBuildScratch(t *testing.T) {
 		t.Errorf("RUN on scratch: %v", r)
 	}
 }
+
+// TestBuildShellAndHealthcheck: SHELL changes how shell-form RUN and CMD
+// run; HEALTHCHECK is recorded in the image config.
+func TestBuildShellAndHealthcheck(t *testing.T) {
+	d := startBerthd(t)
+	ctx := writeContext(t, map[string]string{
+		"Dockerfile": "FROM busybox\nSHELL [\"/bin/sh\", \"-ec\"]\nRUN echo \"$0\" > /shell-was\n" +
+			"HEALTHCHECK --interval=7s --retries=2 CMD test -f /shell-was\nCMD cat /shell-was\n",
+	})
+	d.ok("build", "-t", "shelly:1", ctx)
+	// With -ec, the command is $0-less: sh names itself.
+	if got := d.ok("run", "--rm", "shelly:1"); !strings.Contains(got, "sh") {
+		t.Errorf("run shelly:1 printed %q", got)
+	}
+	if got := d.out("inspect", "-f", "{{json .Config.Shell}} {{json .Config.Cmd}}", "shelly:1"); got != `["/bin/sh","-ec"] ["/bin/sh","-ec","cat /shell-was"]` {
+		t.Errorf("Shell and Cmd: %s", got)
+	}
+	if got := d.out("inspect", "-f", "{{json .Config.Healthcheck}}", "shelly:1"); !strings.Contains(got, `"Test":["CMD-SHELL","test -f /shell-was"]`) || !strings.Contains(got, `"Interval":7000000000`) || !strings.Contains(got, `"Retries":2`) {
+		t.Errorf("Healthcheck: %s", got)
+	}
+}

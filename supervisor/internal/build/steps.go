@@ -117,7 +117,7 @@ func (b *builder) step(in dockerfile.Instruction) error {
 		return b.runStep(in)
 	case "COPY", "ADD":
 		return b.copyStep(in)
-	case "ONBUILD", "HEALTHCHECK", "SHELL":
+	case "ONBUILD":
 		return fmt.Errorf("%s (line %d) is not supported by berth build: %w", in.Cmd, in.Line, ErrInvalidArgument)
 	}
 	c := cloneConfig(b.cfg)
@@ -285,7 +285,7 @@ func (b *builder) runStep(in dockerfile.Instruction) error {
 	}
 	argv := in.Args
 	if !in.JSON {
-		argv = []string{"/bin/sh", "-c", in.Rest}
+		argv = dockerfile.ShellForm(&b.cfg, in.Rest)
 	}
 	argEnv := b.argEnv()
 	key := cacheKey(b.image, "run", strings.Join(argv, "\x01"), strings.Join(argEnv, "\x01"))

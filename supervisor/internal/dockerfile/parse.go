@@ -40,7 +40,7 @@ var known = map[string]bool{
 }
 
 // flagged are the instructions that take --flags.
-var flagged = map[string]bool{"COPY": true, "ADD": true, "FROM": true, "RUN": true}
+var flagged = map[string]bool{"COPY": true, "ADD": true, "FROM": true, "RUN": true, "HEALTHCHECK": true}
 
 // Parse reads a Dockerfile. An unknown instruction is an error naming it
 // and its line, as is an instruction without arguments.
