@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-project/berth/ctl/internal/client"
-	"github.com/berth-project/berth/ctl/internal/format"
+	"github.com/berth-project/berth/internal/format"
 	"github.com/berth-project/berth/supervisor/api"
 )
 

@@ -8,7 +8,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/berth-project/berth/ctl/internal/format"
+	"github.com/berth-project/berth/internal/format"
 	"github.com/berth-project/berth/supervisor/api"
 )
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-project/berth/internal/format"
 	"github.com/berth-project/berth/supervisor/api"
 	"github.com/berth-project/berth/supervisor/internal/images"
 	"github.com/berth-project/berth/supervisor/internal/metadata"
@@ -85,54 +86,22 @@ func (s *Service) addNetworks(ctx context.Context, sum *api.ContainerSummary, c 
 func statusText(st metadata.ContainerState, now time.Time) string {
 	switch st.Status {
 	case "running":
-		return "Up " + humanDuration(now.Sub(st.StartedAt))
+		return "Up " + format.Duration(now.Sub(st.StartedAt))
 	case "paused":
-		return "Up " + humanDuration(now.Sub(st.StartedAt)) + " (Paused)"
+		return "Up " + format.Duration(now.Sub(st.StartedAt)) + " (Paused)"
 	case "restarting":
-		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, humanDuration(now.Sub(st.FinishedAt)))
+		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, format.Duration(now.Sub(st.FinishedAt)))
 	case "exited":
 		if st.FinishedAt.IsZero() {
 			return "Created"
 		}
-		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, humanDuration(now.Sub(st.FinishedAt)))
+		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, format.Duration(now.Sub(st.FinishedAt)))
 	case "removing":
 		return "Removal In Progress"
 	case "dead":
 		return "Dead"
 	}
 	return "Created"
-}
-
-// humanDuration is Docker's rendering of a duration.
-func humanDuration(d time.Duration) string {
-	switch s := int(d.Seconds()); {
-	case s < 1:
-		return "Less than a second"
-	case s == 1:
-		return "1 second"
-	case s < 60:
-		return fmt.Sprintf("%d seconds", s)
-	}
-	switch m := int(d.Minutes()); {
-	case m == 1:
-		return "About a minute"
-	case m < 60:
-		return fmt.Sprintf("%d minutes", m)
-	}
-	switch h := int(d.Round(time.Hour).Hours()); {
-	case h == 1:
-		return "About an hour"
-	case h < 48:
-		return fmt.Sprintf("%d hours", h)
-	case h < 24*7*2:
-		return fmt.Sprintf("%d days", h/24)
-	case h < 24*30*2:
-		return fmt.Sprintf("%d weeks", h/24/7)
-	case h < 24*365*2:
-		return fmt.Sprintf("%d months", h/24/30)
-	default:
-		return fmt.Sprintf("%d years", h/24/365)
-	}
 }
 
 // filters are `ps -f` filters: key -> accepted values (any may match).
