@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-project/berth/ctl/internal/client"
+	"github.com/berth-project/berth/internal/chunkio"
 	"github.com/berth-project/berth/supervisor/api"
 )
 
@@ -79,7 +80,7 @@ func copyFromContainer(ctx context.Context, c *client.Client, ctr, src, dst stri
 	if err != nil {
 		return client.Wrap(err)
 	}
-	r := &streamReader{recv: func() ([]byte, error) {
+	r := &chunkio.Reader{Recv: func() ([]byte, error) {
 		m, err := stream.Recv()
 		if err != nil {
 			return nil, err
@@ -345,23 +346,4 @@ func tarLocal(w io.Writer, src, name string, follow bool) error {
 		return err
 	}
 	return tw.Close()
-}
-
-// streamReader reads the chunks of a server stream.
-type streamReader struct {
-	recv func() ([]byte, error)
-	buf  []byte
-}
-
-func (r *streamReader) Read(p []byte) (int, error) {
-	for len(r.buf) == 0 {
-		b, err := r.recv()
-		if err != nil {
-			return 0, err
-		}
-		r.buf = b
-	}
-	n := copy(p, r.buf)
-	r.buf = r.buf[n:]
-	return n, nil
 }

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/berth-project/berth/internal/chunkio"
 	"github.com/berth-project/berth/supervisor/api"
 	"github.com/berth-project/berth/supervisor/internal/build"
 	"github.com/berth-project/berth/supervisor/internal/containers"
@@ -44,7 +45,7 @@ func (s *buildServer) Build(ctx context.Context, stream api.TTRPCBuild_BuildServ
 		return status.Error(codes.InvalidArgument, "build: no request")
 	}
 	ended := first.GetEnd()
-	r := &chunkReader{buf: first.GetData(), recv: func() ([]byte, error) {
+	r := &chunkio.Reader{Buf: first.GetData(), Recv: func() ([]byte, error) {
 		if ended {
 			return nil, io.EOF
 		}

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	"github.com/berth-project/berth/internal/chunkio"
 	"github.com/berth-project/berth/supervisor/api"
 	"github.com/berth-project/berth/supervisor/internal/containers"
 )
@@ -173,7 +174,7 @@ func (s *containersServer) CopyTo(ctx context.Context, stream api.TTRPCContainer
 	if err != nil {
 		return nil, err
 	}
-	r := &chunkReader{buf: first.GetData(), recv: func() ([]byte, error) {
+	r := &chunkio.Reader{Buf: first.GetData(), Recv: func() ([]byte, error) {
 		m, err := stream.Recv()
 		if err != nil {
 			return nil, err

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/berth-project/berth/internal/chunkio"
 	"github.com/berth-project/berth/supervisor/api"
 	"github.com/berth-project/berth/supervisor/internal/content"
 	"github.com/berth-project/berth/supervisor/internal/eventlog"
@@ -163,27 +164,8 @@ func (s *imagesServer) Save(ctx context.Context, req *api.SaveRequest, stream ap
 	return toStatus(s.svc.Save(ctx, req, chunkWriter{stream.Send}))
 }
 
-// chunkReader reads the data of a client stream.
-type chunkReader struct {
-	recv func() ([]byte, error)
-	buf  []byte
-}
-
-func (r *chunkReader) Read(p []byte) (int, error) {
-	for len(r.buf) == 0 {
-		b, err := r.recv()
-		if err != nil {
-			return 0, err
-		}
-		r.buf = b
-	}
-	n := copy(p, r.buf)
-	r.buf = r.buf[n:]
-	return n, nil
-}
-
 func (s *imagesServer) Load(ctx context.Context, stream api.TTRPCImages_LoadServer) (*api.LoadResponse, error) {
-	r := &chunkReader{recv: func() ([]byte, error) {
+	r := &chunkio.Reader{Recv: func() ([]byte, error) {
 		c, err := stream.Recv()
 		if err != nil {
 			return nil, err
@@ -208,7 +190,7 @@ func (s *imagesServer) Import(ctx context.Context, stream api.TTRPCImages_Import
 	if err != nil {
 		return nil, err
 	}
-	r := &chunkReader{buf: first.Data, recv: func() ([]byte, error) {
+	r := &chunkio.Reader{Buf: first.Data, Recv: func() ([]byte, error) {
 		c, err := stream.Recv()
 		if err != nil {
 			return nil, err
