@@ -121,7 +121,7 @@ func (s *Service) Commit(ctx context.Context, in CommitInput) (string, error) {
 			return "", fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 		}
 		if r.Digest != "" {
-			return "", fmt.Errorf("commit: cannot tag with a digest: %w", ErrInvalidArgument)
+			return "", fmt.Errorf("cannot tag with a digest: %w", ErrInvalidArgument)
 		}
 		tags = []string{r.String()}
 	}
@@ -152,7 +152,7 @@ func (s *Service) Commit(ctx context.Context, in CommitInput) (string, error) {
 	diff := sha256.New()
 	bw := bufio.NewWriterSize(io.MultiWriter(zw, diff), 1<<20)
 	if _, err := io.Copy(bw, in.Layer); err != nil {
-		return "", fmt.Errorf("commit: %w", err)
+		return "", fmt.Errorf("store layer: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
 		return "", err
@@ -201,7 +201,7 @@ func (s *Service) Commit(ctx context.Context, in CommitInput) (string, error) {
 	}
 	rec, err := s.ingest(ctx, ingestInput{manifest: raw, mediaType: string(m.MediaType), config: cfgRaw, tags: tags}, func(*api.Progress) {})
 	if err != nil {
-		return "", fmt.Errorf("commit: %w", err)
+		return "", fmt.Errorf("record image: %w", err)
 	}
 	return rec.ID, s.setParent(rec.ID, in.ParentID)
 }
