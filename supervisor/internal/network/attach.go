@@ -177,7 +177,7 @@ func (m *Manager) AttachDeferred(ctx context.Context, containerID, name string, 
 			return nil, nil, err
 		}
 	}
-	if err := m.writeFilesLocked(ep); err != nil {
+	if _, err := m.writeFilesLocked(ep); err != nil {
 		return nil, nil, err
 	}
 	a, err := m.attachment(ep)
@@ -209,10 +209,7 @@ func (m *Manager) AttachDeferred(ctx context.Context, containerID, name string, 
 // /etc/hosts on connect and disconnect. Failures only leave the file as
 // it was.
 func (m *Manager) hostsChangedLocked(ep *metadata.Endpoint) {
-	if err := m.writeFilesLocked(ep); err != nil || m.cfg.HostsChanged == nil {
-		return
-	}
-	if hosts, err := os.ReadFile(filepath.Join(m.filesDir(ep.ContainerID), "hosts")); err == nil {
+	if hosts, err := m.writeFilesLocked(ep); err == nil && m.cfg.HostsChanged != nil {
 		m.cfg.HostsChanged(ep.ContainerID, hosts)
 	}
 }
@@ -316,23 +313,23 @@ func (m *Manager) holdPortsLocked(ep *metadata.Endpoint) {
 	}
 }
 
-// writeFilesLocked writes the container's hosts and resolv.conf.
-func (m *Manager) writeFilesLocked(ep *metadata.Endpoint) error {
+// writeFilesLocked writes the container's hosts and resolv.conf, and
+// returns the hosts file's content.
+func (m *Manager) writeFilesLocked(ep *metadata.Endpoint) (hosts []byte, err error) {
 	dir := m.filesDir(ep.ContainerID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return nil, err
 	}
-	var hosts, resolv []byte
-	var err error
+	var resolv []byte
 	switch ep.Mode {
 	case HostNetwork:
 		// The host's own files, copied: the container must not be able
 		// to change the host's through a bind mount.
 		if hosts, err = os.ReadFile(m.cfg.HostsFile); err != nil {
-			return err
+			return nil, err
 		}
 		if resolv, err = os.ReadFile(m.cfg.ResolvConf); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
+			return nil, err
 		}
 	case NoneNetwork:
 		hosts = hostsFile(ep.Hostname, nil)
@@ -350,15 +347,15 @@ func (m *Manager) writeFilesLocked(ep *metadata.Endpoint) error {
 			n, err = tx.Network(ep.Networks[0].NetworkID)
 			return err
 		}); err != nil {
-			return err
+			return nil, err
 		}
 		gw, _ := netip.ParseAddr(n.Gateway)
 		resolv = resolvConf(gw, m.search, m.dnsOpts)
 	}
 	if err := writeFileAtomic(filepath.Join(dir, "hosts"), hosts, 0o644); err != nil {
-		return err
+		return nil, err
 	}
-	return writeFileAtomic(filepath.Join(dir, "resolv.conf"), resolv, 0o644)
+	return hosts, writeFileAtomic(filepath.Join(dir, "resolv.conf"), resolv, 0o644)
 }
 
 // teardownLocked removes everything of ep from the kernel, the held
