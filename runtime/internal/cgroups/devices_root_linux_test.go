@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berth-project/berth/internal/cgroupfs"
 )
 
 // TestDevicesEnforced checks deny-all then allow /dev/null from inside the
@@ -50,7 +52,7 @@ func TestDeviceFilterCgroup2(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := removeCgroup(dir); err != nil {
+		if err := cgroupfs.Remove(dir); err != nil {
 			t.Error(err)
 		}
 	})

@@ -3,13 +3,13 @@ package cgroups
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/internal/cgroupfs"
 )
 
 // Cgroup files are accessed with bare open/read/write/close: os.File adds an
@@ -131,55 +131,6 @@ func mkdirAll(dir string) error {
 	return nil
 }
 
-// removeCgroup removes dir and the cgroups below it, children first. A
-// missing dir is fine. rmdir fails with EBUSY while the cgroup still counts
-// tasks: a task that was just killed leaves its cgroups a little after
-// waitpid can see it gone, so EBUSY is retried for about 130 ms.
-func removeCgroup(dir string) error {
-	err := unix.Rmdir(dir)
-	if err == nil || err == unix.ENOENT {
-		return nil
-	}
-	if err == unix.EBUSY || err == unix.ENOTEMPTY {
-		for _, sub := range subdirs(dir) {
-			if err := removeCgroup(sub); err != nil {
-				return err
-			}
-		}
-	}
-	delay := time.Millisecond
-	for i := 0; ; i++ {
-		err = unix.Rmdir(dir)
-		switch {
-		case err == nil || err == unix.ENOENT:
-			return nil
-		case err == unix.EINTR:
-			continue
-		case err != unix.EBUSY || i == 7:
-			return fmt.Errorf("remove %s: %w", dir, err)
-		}
-		time.Sleep(delay)
-		delay *= 2
-	}
-}
-
-// subdirs lists the child cgroups of dir.
-func subdirs(dir string) []string {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	ents, _ := f.ReadDir(-1)
-	var out []string
-	for _, e := range ents {
-		if e.IsDir() {
-			out = append(out, dir+"/"+e.Name())
-		}
-	}
-	return out
-}
-
 // pidsIn appends the processes of dir and of every cgroup below it. A child
 // cgroup removed while walking is skipped.
 func pidsIn(dir string, out []int) ([]int, error) {
@@ -194,7 +145,7 @@ func pidsIn(dir string, out []int) ([]int, error) {
 		}
 		out = append(out, pid)
 	}
-	for _, sub := range subdirs(dir) {
+	for _, sub := range cgroupfs.Subdirs(dir) {
 		more, err := pidsIn(sub, out)
 		switch {
 		case err == nil:

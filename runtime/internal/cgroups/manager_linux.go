@@ -1,8 +1,9 @@
 package cgroups
 
 import (
+	"github.com/berth-project/berth/internal/cgroupfs"
+
 	"fmt"
-	"path/filepath"
 	"sort"
 )
 
@@ -60,7 +61,7 @@ func Load(paths map[string]string) (Manager, error) {
 		return nil, fmt.Errorf("%w: no cgroup paths", ErrInvalidPath)
 	}
 	for c, p := range paths {
-		if !filepath.IsAbs(p) || filepath.Clean(p) != p || p == "/" || p == cgroupRoot {
+		if !cgroupfs.ValidPath(p) {
 			return nil, fmt.Errorf("%w %q for controller %q: want a clean absolute path below a hierarchy root", ErrInvalidPath, p, c)
 		}
 	}

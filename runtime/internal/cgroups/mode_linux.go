@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/internal/cgroupfs"
 )
 
 // Mode is the layout of the cgroup hierarchies on this machine.
@@ -37,7 +39,7 @@ func (m Mode) String() string {
 }
 
 const (
-	cgroupRoot  = "/sys/fs/cgroup"
+	cgroupRoot  = cgroupfs.Root
 	unifiedRoot = cgroupRoot + "/unified"
 )
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/internal/cgroupfs"
 )
 
 // v1Manager drives a cgroup in the v1 hierarchies (Legacy and Hybrid).
@@ -187,20 +189,7 @@ func (m *v1Manager) Frozen() (bool, error) {
 
 // Destroy removes the cgroup from every hierarchy; the parents stay, as
 // with runc, since other containers may share them.
-func (m *v1Manager) Destroy() error {
-	var first error
-	for _, d := range m.dirs {
-		if err := removeCgroup(d); err != nil && first == nil {
-			first = err
-		}
-	}
-	if m.unified != "" {
-		if err := removeCgroup(m.unified); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
-}
+func (m *v1Manager) Destroy() error { return cgroupfs.RemovePaths(m.Paths()) }
 
 func (m *v1Manager) Paths() map[string]string {
 	p := maps.Clone(m.paths)

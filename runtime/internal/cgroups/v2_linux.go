@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/berth-project/berth/internal/cgroupfs"
 )
 
 // v2Manager drives a cgroup in the unified (cgroup2) hierarchy.
@@ -69,7 +71,7 @@ func (m *v2Manager) Thaw() error { return writeFile(m.dir, "cgroup.freeze", "0")
 
 func (m *v2Manager) Frozen() (bool, error) { return frozenV2(m.dir) }
 
-func (m *v2Manager) Destroy() error { return removeCgroup(m.dir) }
+func (m *v2Manager) Destroy() error { return cgroupfs.Remove(m.dir) }
 
 func (m *v2Manager) Paths() map[string]string { return map[string]string{"": m.dir} }
 

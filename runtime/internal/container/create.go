@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-project/berth/internal/runstate"
 	"github.com/berth-project/berth/runtime/internal/cgroups"
 	"github.com/berth-project/berth/runtime/internal/nsenter"
 )
@@ -134,7 +135,7 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 		}
 	}()
 
-	fifoPath := filepath.Join(dir, fifoName)
+	fifoPath := filepath.Join(dir, runstate.FifoName)
 	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
 		return nil, nil, nil, fmt.Errorf("mkfifo %s: %w", fifoPath, err)
 	}
@@ -237,11 +238,12 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 	if err != nil {
 		return nil, ch, nil, err
 	}
-	start, _, err := procStart(ch.pid)
+	start, _, err := runstate.ProcStart(ch.pid)
 	if err != nil {
 		return nil, ch, nil, fmt.Errorf("init process %d: %w", ch.pid, err)
 	}
-	c = &Container{
+	c = &Container{Record: runstate.Record{
+		Format:      runstate.Format,
 		ID:          o.ID,
 		Bundle:      bundle,
 		Rootfs:      rootfs,
@@ -253,8 +255,7 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 		Annotations: spec.Annotations,
 		Hooks:       spec.Hooks,
 		RawConfig:   raw,
-		dir:         dir,
-	}
+	}, dir: dir}
 	if err := c.save(); err != nil {
 		return nil, ch, nil, err
 	}

@@ -2,9 +2,10 @@ package container
 
 import (
 	"fmt"
-	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/internal/runstate"
 )
 
 // Delete removes a stopped container. A created container is deleted too
@@ -30,7 +31,7 @@ func (c *Container) killAndWait() {
 	if err := c.signalAll(unix.SIGKILL); err != nil {
 		unix.Kill(c.InitPid, unix.SIGKILL)
 	}
-	if c.initAlive() {
+	if c.InitAlive() {
 		unix.Kill(c.InitPid, unix.SIGKILL)
 	}
 	waitGone(c.InitPid)
@@ -38,13 +39,8 @@ func (c *Container) killAndWait() {
 
 // destroy removes the cgroup and the state dir.
 func (c *Container) destroy() error {
-	if m, err := c.cgroup(); err == nil {
-		if err := m.Destroy(); err != nil {
-			return fmt.Errorf("remove cgroup of %s: %w", c.ID, err)
-		}
-	}
-	if err := os.RemoveAll(c.dir); err != nil {
-		return fmt.Errorf("remove state of %s: %w", c.ID, err)
+	if err := runstate.Destroy(c.dir, &c.Record); err != nil {
+		return err
 	}
 	if h, err := decodeHooks(c.Hooks); err != nil {
 		Warn(err.Error())

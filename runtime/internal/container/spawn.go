@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-project/berth/internal/runstate"
 	"github.com/berth-project/berth/runtime/internal/nsenter"
 )
 
@@ -254,7 +255,7 @@ func (c *child) kill() {
 // waitGone polls until pid no longer exists or is a zombie.
 func waitGone(pid int) {
 	for i := 0; i < 2000; i++ {
-		_, st, err := procStart(pid)
+		_, st, err := runstate.ProcStart(pid)
 		if err != nil || st == 'Z' || st == 'X' {
 			return
 		}

@@ -1,12 +1,17 @@
 package oci
 
 import (
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/internal/runstate"
 	"github.com/berth-project/berth/shim/internal/reaper"
 )
 
@@ -83,5 +88,114 @@ func TestResolve(t *testing.T) {
 	}
 	if _, err := Resolve("/etc/passwd"); err == nil {
 		t.Errorf("Resolve of a non-executable succeeded")
+	}
+}
+
+// berthState writes a berth-runtime state dir for id under rt.Root.
+func berthState(t *testing.T, rt *Runtime, id string, r runstate.Record) string {
+	t.Helper()
+	dir := filepath.Join(rt.Root, id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(r)
+	if err := os.WriteFile(filepath.Join(dir, runstate.StateFile), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestInProcessStartDelete: for berth-runtime, a created container is
+// started and a stopped one deleted by the shim itself (the fake runtime
+// records no call); anything else still goes to the runtime binary.
+func TestInProcessStartDelete(t *testing.T) {
+	rt, dir := fakeRuntime(t)
+	berth := filepath.Join(dir, "berth-runtime")
+	if err := os.Rename(rt.Binary, berth); err != nil {
+		t.Fatal(err)
+	}
+	rt.Binary = berth
+	calls := func() string {
+		b, _ := os.ReadFile(filepath.Join(dir, "args"))
+		os.Remove(filepath.Join(dir, "args"))
+		return string(b)
+	}
+
+	// A parked init: a live process and an exec fifo that a writer waits on.
+	sleeper := exec.Command("sleep", "30")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sleeper.Process.Kill()
+	start, _, err := runstate.ProcStart(sleeper.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := runstate.Record{Format: runstate.Format, ID: "c1", InitPid: sleeper.Process.Pid, InitStart: start}
+	c1 := berthState(t, rt, "c1", live)
+	fifo := filepath.Join(c1, runstate.FifoName)
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	released := make(chan error, 1)
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err == nil {
+			_, err = f.Write([]byte{0})
+			f.Close()
+		}
+		released <- err
+	}()
+	if err := rt.Start("c1"); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if err := <-released; err != nil {
+		t.Fatalf("init side of the fifo: %v", err)
+	}
+	if c := calls(); c != "" {
+		t.Errorf("Start ran the runtime: %q", c)
+	}
+	// Started: the runtime is asked (and would say so).
+	rt.Start("c1")
+	if c := calls(); !strings.Contains(c, "start c1") {
+		t.Errorf("Start of a started container did not go to the runtime: %q", c)
+	}
+	// A live init is the runtime's to kill.
+	rt.Delete("c1", true)
+	if c := calls(); !strings.Contains(c, "delete --force c1") {
+		t.Errorf("Delete of a running container did not go to the runtime: %q", c)
+	}
+
+	// Stopped (no such process): removed in process.
+	dead := runstate.Record{Format: runstate.Format, ID: "c2", InitPid: sleeper.Process.Pid, InitStart: start + 1}
+	c2 := berthState(t, rt, "c2", dead)
+	if err := rt.Delete("c2", true); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := os.Stat(c2); !os.IsNotExist(err) {
+		t.Errorf("state dir of c2 still there: %v", err)
+	}
+	if c := calls(); c != "" {
+		t.Errorf("Delete ran the runtime: %q", c)
+	}
+
+	// Poststop hooks, an unknown state format, another runtime: the binary.
+	hooks := dead
+	hooks.ID, hooks.Hooks = "c3", json.RawMessage(`{"poststop":[{"path":"/bin/true"}]}`)
+	berthState(t, rt, "c3", hooks)
+	old := dead
+	old.ID, old.Format = "c4", ""
+	berthState(t, rt, "c4", old)
+	rt.Delete("c3", true)
+	rt.Delete("c4", false)
+	if c := calls(); !strings.Contains(c, "delete --force c3") || !strings.Contains(c, "delete c4") {
+		t.Errorf("Delete with hooks / old format did not go to the runtime: %q", c)
+	}
+	other, _ := fakeRuntime(t)
+	other.Root = rt.Root
+	berthState(t, other, "c5", dead)
+	other.Delete("c5", false)
+	if _, err := os.Stat(filepath.Join(rt.Root, "c5")); err != nil {
+		t.Errorf("a runtime that is not berth-runtime had its state removed by the shim: %v", err)
 	}
 }
