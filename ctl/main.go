@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/sirupsen/logrus"
@@ -36,7 +37,41 @@ func (e statusError) Unwrap() error { return e.err }
 
 var address string
 
-func newRootCommand() *cobra.Command {
+// quick has the constructors of the most used top-level commands. A
+// command line naming one of them gets a root with only that command:
+// making all the others and their flags is a visible part of the CLI's
+// start-up, paid by every `berth run`. Everything else (help, unknown
+// words, management commands) gets the whole tree.
+var quick = map[string]func() *cobra.Command{
+	"run": newRunCommand, "create": newCreateCommand, "start": newStartCommand,
+	"stop": newStopCommand, "restart": newRestartCommand, "kill": newKillCommand,
+	"rm": newRmCommand, "pause": newPauseCommand, "unpause": newUnpauseCommand,
+	"wait": newWaitCommand, "ps": newPsCommand, "logs": newLogsCommand,
+	"exec": newExecCommand, "attach": newAttachCommand, "top": newTopCommand,
+	"stats": newStatsCommand, "inspect": newTopInspectCommand, "pull": newPullCommand,
+	"push": newPushCommand, "version": newVersionCommand, "events": newEventsCommand,
+}
+
+// commandWord returns the top-level command of a command line (os.Args[1:]),
+// or "" when it starts with another flag than --address.
+func commandWord(args []string) string {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-H" || a == "--address":
+			i++
+		case strings.HasPrefix(a, "--address=") || (strings.HasPrefix(a, "-H") && len(a) > 2):
+		case strings.HasPrefix(a, "-"):
+			return ""
+		default:
+			return a
+		}
+	}
+	return ""
+}
+
+// newRootCommand makes the command tree for args: the root and, if args
+// name a quick command, only that one.
+func newRootCommand(args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "berth",
 		Short:         "A container engine",
@@ -44,6 +79,10 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVarP(&address, "address", "H", client.Address(), "berthd socket (env BERTH_ADDRESS)")
+	if mk := quick[commandWord(args)]; mk != nil {
+		root.AddCommand(mk())
+		return root
+	}
 	root.AddCommand(
 		newPullCommand(), newPushCommand(), newImagesCommand(), newTagCommand(), newRmiCommand(),
 		newHistoryCommand(), newSaveCommand(), newLoadCommand(), newImportCommand(),
@@ -74,7 +113,7 @@ func main() {
 	// stream is open is normal for the CLI, not worth a line on stderr.
 	logrus.SetOutput(io.Discard)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCommand().ExecuteContext(ctx)
+	err := newRootCommand(os.Args[1:]).ExecuteContext(ctx)
 	stop()
 	if err == nil {
 		return

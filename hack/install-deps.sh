@@ -16,8 +16,9 @@ export PATH=$GO_DIR/bin:$PATH
 cd "$(dirname "$0")/.."
 
 PKGS=(
-  # build; protoc for hack/generate.sh (berthd's API)
-  gcc make pkg-config libseccomp-dev git protobuf-compiler
+  # build (berth-runtime links glibc and libseccomp statically: libc6-dev
+  # and libseccomp-dev have the archives); protoc for hack/generate.sh
+  gcc libc6-dev make pkg-config libseccomp-dev git protobuf-compiler
   # test bundles and tests
   busybox-static jq iproute2 strace nftables iptables tini
   # peers the runtime is compared with and tested under

@@ -37,13 +37,10 @@ func Init() {
 		os.Exit(1)
 	}
 	cfg := m.Config
-	var spec specs.Spec
-	if err := json.Unmarshal(cfg.Spec, &spec); err != nil {
+	spec, err := decodeInitSpec(cfg.Spec)
+	if err != nil {
 		enc.Encode(message{Type: msgError, Error: "init: parse config: " + err.Error()})
 		os.Exit(1)
-	}
-	if spec.Linux == nil {
-		spec.Linux = &specs.Linux{}
 	}
 	process := spec.Process
 	if len(cfg.ExtraEnv) > 0 && process != nil {
@@ -56,7 +53,7 @@ func Init() {
 			os.Exit(1)
 		}
 	}
-	if hasUserNS(&spec) {
+	if hasUserNS(spec) {
 		// nsenter made us non-dumpable, which in a user namespace makes
 		// our own /proc/self/fd unusable (it belongs to the host's root).
 		unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0)
@@ -66,11 +63,43 @@ func Init() {
 		os.Exit(1)
 	}
 	if cfg.Exec {
-		err = initExec(cfg, &spec, process, sock)
+		err = initExec(cfg, spec, process, sock)
 	} else {
-		err = initContainer(cfg, &spec, sock, enc, dec)
+		err = initContainer(cfg, spec, sock, enc, dec)
 	}
 	fail(err)
+}
+
+// initSpec is config.json as the init decodes it. The init never reads the
+// seccomp profile (the parent sends it compiled) or the resources (the
+// parent applies them), and they are most of a spec: Docker's seccomp
+// profile alone is hundreds of strings. Decoding them would cost the init
+// the allocations and encoding/json's type caches for their types. The
+// outer fields shadow the embedded ones of the same JSON name.
+type initSpec struct {
+	specs.Spec
+	Linux *initLinux `json:"linux"`
+}
+
+type initLinux struct {
+	specs.Linux
+	Seccomp   json.RawMessage `json:"seccomp"`
+	Resources json.RawMessage `json:"resources"`
+}
+
+// decodeInitSpec decodes the spec the init needs: everything but the
+// linux seccomp and resources, which are left nil. Linux is never nil.
+func decodeInitSpec(raw []byte) (*specs.Spec, error) {
+	var s initSpec
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, err
+	}
+	spec := s.Spec
+	spec.Linux = &specs.Linux{}
+	if s.Linux != nil {
+		spec.Linux = &s.Linux.Linux
+	}
+	return &spec, nil
 }
 
 // initContainer prepares the container's init and waits for start.
@@ -144,7 +173,7 @@ func initContainer(cfg *initConfig, spec *specs.Spec, sock *os.File, enc *json.E
 			return fmt.Errorf("set oom_score_adj: %w", err)
 		}
 	}
-	pp, err := prepareProcess(spec, spec.Process, cfg.Seccomp)
+	pp, err := prepareProcess(spec.Process, cfg.Seccomp)
 	if err != nil {
 		return err
 	}
@@ -201,7 +230,7 @@ func initExec(cfg *initConfig, spec *specs.Spec, process *specs.Process, sock *o
 			return err
 		}
 	}
-	pp, err := prepareProcess(spec, process, cfg.Seccomp)
+	pp, err := prepareProcess(process, cfg.Seccomp)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,9 @@ type prepared struct {
 	filter   *seccomp.Program
 }
 
-func prepareProcess(spec *specs.Spec, p *specs.Process, filter []byte) (*prepared, error) {
+// prepareProcess checks p and decodes the seccomp filter the parent
+// compiled (none when empty), before anything irreversible is done.
+func prepareProcess(p *specs.Process, filter []byte) (*prepared, error) {
 	for _, rl := range p.Rlimits {
 		if _, ok := rlimitNames[rl.Type]; !ok {
 			return nil, fmt.Errorf("unknown rlimit %q in config.json", rl.Type)
@@ -47,8 +49,8 @@ func prepareProcess(spec *specs.Spec, p *specs.Process, filter []byte) (*prepare
 		return nil, err
 	}
 	pp := &prepared{p: p, path: path, caps: caps}
-	if spec.Linux != nil && spec.Linux.Seccomp != nil {
-		// The parent compiled it (compileAsync).
+	if len(filter) > 0 {
+		// The parent compiled the spec's profile (compileAsync).
 		if pp.filter, err = seccomp.Decode(filter); err != nil {
 			return nil, err
 		}
