@@ -2,7 +2,9 @@ package containers
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -140,6 +142,9 @@ func TestBerthdRestart(t *testing.T) {
 	d.ok("run", "-d", "--name", "quitter", "busybox", "sh", "-c", "sleep 1; exit 7")
 	d.ok("run", "-d", "--name", "phoenix", "--restart", "on-failure:1", "busybox", "sh", "-c", "sleep 1; exit 9")
 	d.ok("run", "-d", "-t", "--name", "term", "busybox", "sh")
+	// A --rm container that exits while berthd is down is removed when it
+	// comes back, as it would have been.
+	vanisher := strings.TrimSpace(d.ok("run", "-d", "--rm", "--name", "vanisher", "busybox", "sh", "-c", "sleep 1; exit 3"))
 	// A logs -f that runs across the crash.
 	type res struct {
 		out string
@@ -165,6 +170,20 @@ func TestBerthdRestart(t *testing.T) {
 	}
 	if st := d.status("ticker"); st != "running" {
 		t.Errorf("ticker after restart: %s", st)
+	}
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end) && strings.Contains(d.ok("ps", "-a"), "vanisher"); {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if ps := d.ok("ps", "-a"); strings.Contains(ps, "vanisher") {
+		t.Errorf("the --rm container that exited while berthd was down is still there:\n%s", ps)
+	}
+	for _, dir := range []string{filepath.Join(d.state, "bundles", vanisher), filepath.Join(d.root, "containers", vanisher)} {
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("the removed --rm container left %s (%v)", dir, err)
+		}
+	}
+	if cg := cgroupsOf([]string{vanisher}); len(cg) > 0 {
+		t.Errorf("the removed --rm container left cgroups: %v", cg)
 	}
 	if got := d.out("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "quitter"); got != "exited 7" {
 		t.Errorf("quitter: %s, want exited 7", got)

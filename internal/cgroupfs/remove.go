@@ -54,7 +54,7 @@ func RemovePaths(paths map[string]string) error {
 // Remove removes dir and the cgroups below it, children first. A missing
 // dir is fine. rmdir fails with EBUSY while the cgroup still counts tasks:
 // a task that was just killed leaves its cgroups a little after waitpid can
-// see it gone, so EBUSY is retried for about 130 ms.
+// see it gone, so EBUSY is retried for about 200 ms.
 func Remove(dir string) error {
 	err := unix.Rmdir(dir)
 	if err == nil || err == unix.ENOENT {
@@ -67,7 +67,8 @@ func Remove(dir string) error {
 			}
 		}
 	}
-	delay := time.Millisecond
+	// The wait is usually far below a millisecond: start small.
+	delay := 100 * time.Microsecond
 	for i := 0; ; i++ {
 		err = unix.Rmdir(dir)
 		switch {
@@ -75,7 +76,7 @@ func Remove(dir string) error {
 			return nil
 		case err == unix.EINTR:
 			continue
-		case err != unix.EBUSY || i == 7:
+		case err != unix.EBUSY || i == 11:
 			return fmt.Errorf("remove %s: %w", dir, err)
 		}
 		time.Sleep(delay)

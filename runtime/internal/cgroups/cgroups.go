@@ -24,7 +24,8 @@ type Manager interface {
 	// thread skips the lock), and by forking into the cgroup2 directory
 	// with clone3's CLONE_INTO_CGROUP. unified is "" when there is no
 	// cgroup2 directory to join; unifiedOptional is true when joining it
-	// is best effort (hybrid hosts), as Apply treats it.
+	// is best effort (hybrid hosts), as Apply treats it. The plan does not
+	// depend on Prepare: it may be made before, and followed after.
 	JoinPlan() (tasks []string, unified string, unifiedOptional bool)
 	// Set writes the resource limits of r (nil means nothing to set).
 	Set(r *specs.LinuxResources) error

@@ -68,16 +68,13 @@ func (m *v1Manager) Prepare() error {
 	return nil
 }
 
-// JoinPlan: the tasks file of every hierarchy, and the cgroup2 directory
-// if Prepare could make it.
+// JoinPlan: the tasks file of every hierarchy, and the cgroup2 directory,
+// best effort: if Prepare could not make it, the join skips it.
 func (m *v1Manager) JoinPlan() (tasks []string, unified string, unifiedOptional bool) {
 	for _, d := range m.dirs {
 		tasks = append(tasks, d+"/tasks")
 	}
-	if m.unifiedMade {
-		unified = m.unified
-	}
-	return tasks, unified, true
+	return tasks, m.unified, true
 }
 
 // ensureCpuset creates dir and returns its cpus and mems. A new v1 cpuset

@@ -123,12 +123,16 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 		return nil, nil, nil, fmt.Errorf("create state dir: %w", err)
 	}
 	var cgroupUsed bool
+	// The cgroup is made while the init starts (see below); waitCgroup
+	// returns once it is, with Prepare's error.
+	waitCgroup := func() error { return nil }
 	defer func() {
 		if err != nil {
 			if ch != nil {
 				ch.kill()
 			}
 			if cgroupUsed {
+				waitCgroup()
 				mgr.Destroy()
 			}
 			os.RemoveAll(dir)
@@ -184,11 +188,21 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 	filter := compileAsync(o.Root, spec.Linux.Seccomp)
 	cgJoin := ""
 	if selfJoinPossible(join, newFlags) {
+		// The init joins the cgroup itself, after stage1's ack: making the
+		// cgroup (a mkdir per v1 hierarchy, about a millisecond) overlaps
+		// the init's exec and namespace set-up.
 		cgroupUsed = true
-		if err := mgr.Prepare(); err != nil {
-			return nil, nil, nil, fmt.Errorf("create cgroup: %w", err)
-		}
 		cgJoin = joinPlanEnv(mgr)
+		made := make(chan error, 1)
+		go func() { made <- mgr.Prepare() }()
+		var perr error
+		waited := false
+		waitCgroup = func() error {
+			if !waited {
+				waited, perr = true, <-made
+			}
+			return perr
+		}
 	}
 	ch, err = spawn(spawnOpts{
 		mode:     "init",
@@ -204,6 +218,9 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 		},
 		stage1: func(pid int) error {
 			cgroupUsed = true
+			if err := waitCgroup(); err != nil {
+				return fmt.Errorf("create cgroup: %w", err)
+			}
 			if cgJoin == "" {
 				if err := mgr.Apply(pid); err != nil {
 					return fmt.Errorf("join cgroup: %w", err)

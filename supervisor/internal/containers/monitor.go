@@ -47,13 +47,23 @@ func (s *Service) handleExit(c *container, t *task, status int, at time.Time) {
 	c.exits++
 	removing, stopped := c.removing, c.rec.State.ManuallyStopped
 	c.mu.Unlock()
-	s.update(c, func(r *metadata.Container) {
+	exited := func(r *metadata.Container) {
 		r.State.Status = "exited"
 		r.State.Pid = 0
 		r.State.ExitCode = status
 		r.State.FinishedAt = at
 		r.State.OOMKilled = t.oom.Load()
-	})
+	}
+	// A --rm container's record is deleted next: writing the exit to disk
+	// first would cost a synced metadata transaction on the way out of
+	// every `run --rm`. If berthd dies in between, the restore finds the
+	// shim gone and removes the container as it would have been.
+	autoRemove := c.cfg.Host.AutoRemove && !removing
+	if autoRemove {
+		s.change(c, exited)
+	} else {
+		s.update(c, exited)
+	}
 	if t.oom.Load() {
 		s.emit(c, "oom", nil)
 	}
@@ -64,10 +74,12 @@ func (s *Service) handleExit(c *container, t *task, status int, at time.Time) {
 	if removing {
 		return
 	}
-	if c.cfg.Host.AutoRemove {
+	if autoRemove {
 		go func() {
 			if err := s.remove(context.Background(), c, true); err != nil {
 				s.log.Warn("auto-remove", "id", c.id, "err", err)
+				// It stays: record how it ended.
+				s.update(c, func(*metadata.Container) {})
 			}
 		}()
 		return

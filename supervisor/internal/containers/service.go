@@ -166,13 +166,19 @@ func (c *container) running() bool {
 
 // update changes the record under c.mu, persists it and wakes waiters.
 func (s *Service) update(c *container, fn func(r *metadata.Container)) error {
+	rec := s.change(c, fn)
+	return s.db.Update(func(tx *metadata.Tx) error { return tx.PutContainer(&rec) })
+}
+
+// change applies fn to the container's record in memory only, wakes the
+// waiters, and returns the new record.
+func (s *Service) change(c *container, fn func(r *metadata.Container)) metadata.Container {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	fn(&c.rec)
-	rec := c.rec
 	close(c.changed)
 	c.changed = make(chan struct{})
-	c.mu.Unlock()
-	return s.db.Update(func(tx *metadata.Tx) error { return tx.PutContainer(&rec) })
+	return c.rec
 }
 
 // waitChange returns the channel closed at the next state change.

@@ -157,6 +157,37 @@ func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *tas
 		shim  *shimclient.Shim
 		x     *stdio
 	)
+	hostname := c.cfg.Hostname
+	if hostname == "" {
+		hostname = shortID(c.id)
+		if c.cfg.Host.NetworkMode == "host" {
+			hostname, _ = os.Hostname()
+		}
+	}
+	// The network (a namespace, addresses, a metadata write) is made while
+	// the rootfs is mounted and the bundle, shim and mounts are prepared:
+	// it needs none of them, and they take about as long.
+	type netResult struct {
+		att *NetworkAttachment
+		d   time.Duration
+		err error
+	}
+	netReady := make(chan netResult, 1)
+	netJoined := false
+	go func() {
+		t := time.Now()
+		att, err := s.net.Attach(ctx, NetworkRequest{
+			ContainerID: c.id, Name: c.rec.Name, Hostname: hostname,
+			Mode: c.cfg.Host.NetworkMode, Publish: c.cfg.Host.Publish, Aliases: c.cfg.Host.NetworkAliases,
+		})
+		netReady <- netResult{att, time.Since(t), err}
+	}()
+	joinNet := func() netResult {
+		netJoined = true
+		r := <-netReady
+		netUp = r.err == nil
+		return r
+	}
 	// The shim daemon starts while the rootfs, network and spec are
 	// made: its start-up is as long as all of those.
 	var (
@@ -177,6 +208,9 @@ func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *tas
 			return
 		}
 		joinShim()
+		if !netJoined {
+			joinNet()
+		}
 		if netDone != nil {
 			<-netDone
 		}
@@ -209,23 +243,11 @@ func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *tas
 		return nil, err
 	}
 	s.recordVolumes(c, mounts)
-	hostname := c.cfg.Hostname
-	if hostname == "" {
-		hostname = shortID(c.id)
-		if c.cfg.Host.NetworkMode == "host" {
-			hostname, _ = os.Hostname()
-		}
+	nr := joinNet()
+	if nr.err != nil {
+		return nil, nr.err
 	}
-	tNet := time.Now()
-	att, err := s.net.Attach(ctx, NetworkRequest{
-		ContainerID: c.id, Name: c.rec.Name, Hostname: hostname,
-		Mode: c.cfg.Host.NetworkMode, Publish: c.cfg.Host.Publish, Aliases: c.cfg.Host.NetworkAliases,
-	})
-	if err != nil {
-		return nil, err
-	}
-	netUp = true
-	dNet := time.Since(tNet)
+	att, dNet := nr.att, nr.d
 	if err := writeNetworkFiles(p, hostname, att); err != nil {
 		return nil, err
 	}
