@@ -3,8 +3,8 @@
 // and the container processes, which the runtime leaves behind and the
 // kernel reparents to the shim once the runtime exits.
 //
-// One goroutine calls wait4(-1) on SIGCHLD, so nothing else may wait for a
-// child (never call exec.Cmd.Wait). Callers that want a pid's exit register
+// One goroutine waits in wait4(-1), so nothing else may wait for a child
+// (never call exec.Cmd.Wait). Callers that want a pid's exit register
 // for it with Watch or Wait. A container process may exit before its pid is
 // known (an `exec` can end before the runtime returns and the shim reads the
 // pid file), so while an operation is in flight (Begin..End) exits nobody
@@ -34,6 +34,9 @@ type Reaper struct {
 	watchers  map[int]func(Exit)
 	pending   int
 	unclaimed map[int]Exit
+	// kick wakes the loop when it has no children to wait for (Begin and
+	// Watch: a child is on its way).
+	kick chan struct{}
 }
 
 var (
@@ -54,17 +57,45 @@ func newReaper() (*Reaper, error) {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return nil, os.NewSyscallError("prctl subreaper", err)
 	}
-	r := &Reaper{watchers: map[int]func(Exit){}, unclaimed: map[int]Exit{}}
-	ch := make(chan os.Signal, 32)
-	signal.Notify(ch, unix.SIGCHLD)
-	go func() {
-		for range ch {
-			r.reap()
-		}
-	}()
-	// A child may have exited before Notify was in place.
-	r.reap()
+	r := &Reaper{watchers: map[int]func(Exit){}, unclaimed: map[int]Exit{}, kick: make(chan struct{}, 1)}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, unix.SIGCHLD)
+	go r.loop(sig)
 	return r, nil
+}
+
+// loop reaps children with a blocking wait4, which the kernel wakes the
+// moment a child exits. Through SIGCHLD, an exit took Go's signal
+// forwarding and two goroutine hand-offs, about a millisecond here, twice
+// on every container's start (the runtime's create, then the process).
+// With no children at all wait4 fails at once (ECHILD): the loop then
+// waits for SIGCHLD or a kick. Orphans the shim adopts as subreaper are
+// reparented while their parent, a child of ours, exits: by the time
+// wait4 returns that child, they are children too.
+func (r *Reaper) loop(sig <-chan os.Signal) {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, 0, nil)
+		switch {
+		case err == unix.EINTR:
+		case err != nil:
+			// ECHILD, or nothing sensible to do but wait.
+			select {
+			case <-sig:
+			case <-r.kick:
+			}
+		case pid > 0:
+			r.dispatch(Exit{Pid: pid, Status: ExitCode(ws), At: time.Now()})
+		}
+	}
+}
+
+// wake tells an idle loop that a child may exist now.
+func (r *Reaper) wake() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
 }
 
 // Begin marks the start of an operation that will learn pids only later;
@@ -73,6 +104,7 @@ func (r *Reaper) Begin() {
 	r.mu.Lock()
 	r.pending++
 	r.mu.Unlock()
+	r.wake()
 }
 
 // End undoes one Begin; with none left, exits nobody claimed are dropped.
@@ -98,6 +130,7 @@ func (r *Reaper) Watch(pid int, fn func(Exit)) {
 	}
 	r.watchers[pid] = fn
 	r.mu.Unlock()
+	r.wake()
 }
 
 // Unwatch forgets a pid registered with Watch.
@@ -113,20 +146,6 @@ func (r *Reaper) Wait(pid int) Exit {
 	ch := make(chan Exit, 1)
 	r.Watch(pid, func(e Exit) { ch <- e })
 	return <-ch
-}
-
-func (r *Reaper) reap() {
-	for {
-		var ws unix.WaitStatus
-		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil || pid <= 0 {
-			return
-		}
-		r.dispatch(Exit{Pid: pid, Status: ExitCode(ws), At: time.Now()})
-	}
 }
 
 func (r *Reaper) dispatch(e Exit) {
