@@ -170,10 +170,7 @@ func (m *Manager) AttachDeferred(ctx context.Context, containerID, name string, 
 		}
 	}
 	if ep.NetNS != "" {
-		if err := createNetNS(ep.NetNS); err != nil {
-			return nil, nil, err
-		}
-		if err := loopbackUp(ep.NetNS); err != nil {
+		if err := m.makeNetNS(ep.NetNS); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -99,6 +99,8 @@ type Manager struct {
 	// not change it (no published ports) costs no nft run, which is
 	// most of a container's network set-up time.
 	applied string
+	// pool has a namespace ready for the next attach.
+	pool nsPool
 }
 
 // New opens the manager: it records the predefined networks. The first
@@ -307,6 +309,7 @@ func (m *Manager) Restore(ctx context.Context, keep func(containerID string) boo
 			os.RemoveAll(m.filesDir(e.Name()))
 		}
 	}
+	m.pool.fill()
 	// Veths left on berth's bridges by a crash mid-attach.
 	for _, n := range nets {
 		if n.Driver != DriverBridge {
@@ -497,6 +500,7 @@ func (m *Manager) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.closed = true
+	m.pool.close()
 	for id, s := range m.dns {
 		s.Close()
 		delete(m.dns, id)

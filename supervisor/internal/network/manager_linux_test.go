@@ -25,6 +25,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/berth-project/berth/supervisor/internal/metadata"
 )
 
@@ -572,5 +574,52 @@ func TestFirewallOnlyOnChange(t *testing.T) {
 	rules, err := exec.Command("nft", "list", "table", "ip", e.table).Output()
 	if err != nil || !strings.Contains(string(rules), "chain publish") {
 		t.Errorf("table %s after the runs: %v\n%s", e.table, err, rules)
+	}
+}
+
+// TestNetNSPool: attaches take the namespace made ahead (lo up, nothing
+// of it in the mount table while it waits) and each container still gets
+// a namespace of its own.
+func TestNetNSPool(t *testing.T) {
+	e := newEnv(t)
+	// Restore started the pool; wait for its namespace.
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		e.m.pool.mu.Lock()
+		n := len(e.m.pool.fds)
+		e.m.pool.mu.Unlock()
+		if n == poolSize {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("the pool has %d namespaces, want %d", n, poolSize)
+		}
+	}
+	if mounts, _ := os.ReadFile("/proc/mounts"); strings.Contains(string(mounts), e.state) {
+		t.Errorf("a waiting namespace shows in the mount table:\n%s", mounts)
+	}
+	inode := func(p string) uint64 {
+		var st unix.Stat_t
+		if err := unix.Stat(p, &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Ino
+	}
+	seen := map[uint64]string{}
+	for _, id := range []string{strings.Repeat("a", 64), strings.Repeat("b", 64), strings.Repeat("c", 64)} {
+		a := e.attach(id, "c"+id[:1], AttachRequest{Networks: []string{"none"}})
+		if !isNetNS(a.NetNSPath) {
+			t.Fatalf("%s is not a network namespace", a.NetNSPath)
+		}
+		if other, dup := seen[inode(a.NetNSPath)]; dup {
+			t.Errorf("%s and %s share a namespace", id[:1], other)
+		}
+		seen[inode(a.NetNSPath)] = id[:1]
+		out, err := exec.Command("nsenter", "--net="+a.NetNSPath, "ip", "-o", "link", "show", "lo").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "UP") {
+			t.Errorf("lo in %s: %v %s", id[:1], err, out)
+		}
+		if err := e.m.Detach(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
