@@ -3,10 +3,12 @@
 //
 // Per container (ID is the 64-hex container ID):
 //
+//	ROOT/init-layer/               mount points the runtime needs (/etc/hosts, /dev, ...):
+//	                               every container's topmost lower layer, so they never
+//	                               land in its diff/; the same for all, made once
 //	ROOT/containers/ID/            persistent: survives stops and restarts
 //	    diff/, work/               the container layer: overlay upper and work dirs
-//	    init/                      mount points the runtime needs (/etc/hosts, /dev, ...),
-//	                               the topmost lower layer, so they never land in diff/
+//	    init/                      (containers made before ROOT/init-layer existed)
 //	    hosts, hostname, resolv.conf   bind-mounted over the init layer's files
 //	    ID-json.log                stdout and stderr, written by the shim
 //	STATE/bundles/ID/              one run: removed when the container stops
@@ -31,6 +33,9 @@ type Paths struct {
 	ID     string
 	Dir    string // ROOT/containers/ID
 	Bundle string // STATE/bundles/ID
+	// Init is the shared init layer, ROOT/init-layer ("": one per
+	// container, in Dir).
+	Init string
 }
 
 // New returns the paths of container id under berthd's root and state.
@@ -39,12 +44,25 @@ func New(root, state, id string) Paths {
 		ID:     id,
 		Dir:    filepath.Join(root, "containers", id),
 		Bundle: filepath.Join(state, "bundles", id),
+		Init:   filepath.Join(root, "init-layer"),
 	}
 }
 
-func (p Paths) Upper() string      { return filepath.Join(p.Dir, "diff") }
-func (p Paths) Work() string       { return filepath.Join(p.Dir, "work") }
-func (p Paths) InitLayer() string  { return filepath.Join(p.Dir, "init") }
+func (p Paths) Upper() string { return filepath.Join(p.Dir, "diff") }
+func (p Paths) Work() string  { return filepath.Join(p.Dir, "work") }
+
+// InitLayer is the container's init layer: its own if it has one (made
+// by an older berthd, or Init is unset), else the shared one.
+func (p Paths) InitLayer() string {
+	own := filepath.Join(p.Dir, "init")
+	if p.Init == "" {
+		return own
+	}
+	if _, err := os.Lstat(own); err == nil {
+		return own
+	}
+	return p.Init
+}
 func (p Paths) Hosts() string      { return filepath.Join(p.Dir, "hosts") }
 func (p Paths) Hostname() string   { return filepath.Join(p.Dir, "hostname") }
 func (p Paths) ResolvConf() string { return filepath.Join(p.Dir, "resolv.conf") }
@@ -87,8 +105,16 @@ func (p Paths) Create() error {
 		}
 	}
 	os.Chmod(p.Upper(), 0o755)
+	if p.Init == "" {
+		return makeInitLayer(p.InitLayer())
+	}
+	return ensureInitLayer(p.Init)
+}
+
+// makeInitLayer writes the init layer's mount points into dir.
+func makeInitLayer(dir string) error {
 	for _, e := range initLayer {
-		path := filepath.Join(p.InitLayer(), e.path)
+		path := filepath.Join(dir, e.path)
 		var err error
 		if e.dir {
 			err = os.MkdirAll(path, 0o755)
@@ -98,6 +124,37 @@ func (p Paths) Create() error {
 		if err != nil {
 			return fmt.Errorf("init layer: %w", err)
 		}
+	}
+	return nil
+}
+
+// ensureInitLayer makes the shared init layer at dir unless it is there.
+// It is built aside and renamed into place, so that it is complete
+// whenever it exists: a dozen directories and files per container, made
+// at create and removed at rm, were a visible part of both.
+func ensureInitLayer(dir string) error {
+	if _, err := os.Lstat(dir); err == nil {
+		return nil
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".init-layer-")
+	if err != nil {
+		return fmt.Errorf("init layer: %w", err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("init layer: %w", err)
+	}
+	if err := makeInitLayer(tmp); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		os.RemoveAll(tmp)
+		// Another create made it first.
+		if _, serr := os.Lstat(dir); serr == nil {
+			return nil
+		}
+		return fmt.Errorf("init layer: %w", err)
 	}
 	return nil
 }
