@@ -71,9 +71,9 @@ type parentLinux struct {
 	GIDMappings []specs.LinuxIDMapping `json:"gidMappings"`
 	CgroupsPath string                 `json:"cgroupsPath"`
 	Resources   *specs.LinuxResources  `json:"resources"`
-	// Seccomp is compiled here (or found in the cache) while the init
-	// starts, and sent to it ready to load.
-	Seccomp *specs.LinuxSeccomp `json:"seccomp"`
+	// Seccomp is compiled here (or found in the cache, by these bytes)
+	// while the init starts, and sent to it ready to load.
+	Seccomp json.RawMessage `json:"seccomp"`
 }
 
 func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error) {

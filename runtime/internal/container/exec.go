@@ -83,11 +83,20 @@ func (c *Container) Exec(o ExecOpts) (pid int, err error) {
 		cfg.ConsoleFd = 3 + len(extra)
 		extra = append(extra, console)
 	}
-	var sc *specs.LinuxSeccomp
-	if spec.Linux != nil {
-		sc = spec.Linux.Seccomp
+	// The profile's bytes as create saw them: the same cache entry.
+	var sc struct {
+		Linux *struct {
+			Seccomp json.RawMessage `json:"seccomp"`
+		} `json:"linux"`
 	}
-	filter := compileAsync(filepath.Dir(c.dir), sc)
+	if err := json.Unmarshal(c.RawConfig, &sc); err != nil {
+		return 0, fmt.Errorf("parse saved config of %s: %w", c.ID, err)
+	}
+	var raw json.RawMessage
+	if sc.Linux != nil {
+		raw = sc.Linux.Seccomp
+	}
+	filter := compileAsync(filepath.Dir(c.dir), raw)
 	ch, err := spawn(spawnOpts{
 		mode:   "exec",
 		join:   join,

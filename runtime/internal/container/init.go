@@ -70,36 +70,61 @@ func Init() {
 	fail(err)
 }
 
-// initSpec is config.json as the init decodes it. The init never reads the
-// seccomp profile (the parent sends it compiled) or the resources (the
-// parent applies them), and they are most of a spec: Docker's seccomp
-// profile alone is hundreds of strings. Decoding them would cost the init
-// the allocations and encoding/json's type caches for their types. The
-// outer fields shadow the embedded ones of the same JSON name.
+// initSpec is the part of config.json the init uses, in types of its own.
+// encoding/json builds its field tables, and with them encoders, for every
+// type reachable from the one it decodes into, whether the JSON has it or
+// not: from specs.Spec that is the Windows, VM, z/OS and FreeBSD sections
+// and every resource and seccomp type, which cost the init more than
+// decoding the config itself. The parent compiles the seccomp profile and
+// applies the resources; the init never reads them.
 type initSpec struct {
-	specs.Spec
-	Linux *initLinux `json:"linux"`
+	Version     string            `json:"ociVersion"`
+	Process     *specs.Process    `json:"process,omitempty"`
+	Root        *specs.Root       `json:"root,omitempty"`
+	Hostname    string            `json:"hostname,omitempty"`
+	Domainname  string            `json:"domainname,omitempty"`
+	Mounts      []specs.Mount     `json:"mounts,omitempty"`
+	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Linux       *initLinux        `json:"linux,omitempty"`
 }
 
 type initLinux struct {
-	specs.Linux
-	Seccomp   json.RawMessage `json:"seccomp"`
-	Resources json.RawMessage `json:"resources"`
+	UIDMappings       []specs.LinuxIDMapping           `json:"uidMappings,omitempty"`
+	GIDMappings       []specs.LinuxIDMapping           `json:"gidMappings,omitempty"`
+	Sysctl            map[string]string                `json:"sysctl,omitempty"`
+	CgroupsPath       string                           `json:"cgroupsPath,omitempty"`
+	Namespaces        []specs.LinuxNamespace           `json:"namespaces,omitempty"`
+	Devices           []specs.LinuxDevice              `json:"devices,omitempty"`
+	RootfsPropagation string                           `json:"rootfsPropagation,omitempty"`
+	MaskedPaths       []string                         `json:"maskedPaths,omitempty"`
+	ReadonlyPaths     []string                         `json:"readonlyPaths,omitempty"`
+	MountLabel        string                           `json:"mountLabel,omitempty"`
+	Personality       *specs.LinuxPersonality          `json:"personality,omitempty"`
+	TimeOffsets       map[string]specs.LinuxTimeOffset `json:"timeOffsets,omitempty"`
 }
 
 // decodeInitSpec decodes the spec the init needs: everything but the
-// linux seccomp and resources, which are left nil. Linux is never nil.
+// linux resources, seccomp, intelRdt, memoryPolicy and netDevices, and
+// the other platforms' sections, which are left nil. Linux is never nil.
 func decodeInitSpec(raw []byte) (*specs.Spec, error) {
 	var s initSpec
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return nil, err
 	}
-	spec := s.Spec
-	spec.Linux = &specs.Linux{}
-	if s.Linux != nil {
-		spec.Linux = &s.Linux.Linux
+	spec := &specs.Spec{
+		Version: s.Version, Process: s.Process, Root: s.Root, Hostname: s.Hostname, Domainname: s.Domainname,
+		Mounts: s.Mounts, Hooks: s.Hooks, Annotations: s.Annotations, Linux: &specs.Linux{},
 	}
-	return &spec, nil
+	if l := s.Linux; l != nil {
+		spec.Linux = &specs.Linux{
+			UIDMappings: l.UIDMappings, GIDMappings: l.GIDMappings, Sysctl: l.Sysctl, CgroupsPath: l.CgroupsPath,
+			Namespaces: l.Namespaces, Devices: l.Devices, RootfsPropagation: l.RootfsPropagation,
+			MaskedPaths: l.MaskedPaths, ReadonlyPaths: l.ReadonlyPaths, MountLabel: l.MountLabel,
+			Personality: l.Personality, TimeOffsets: l.TimeOffsets,
+		}
+	}
+	return spec, nil
 }
 
 // initContainer prepares the container's init and waits for start.

@@ -2,6 +2,7 @@ package container
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -319,11 +320,11 @@ func homeDir(uid uint32) string {
 // root. No container id can contain "@", so it never meets a state dir.
 func seccompCacheDir(root string) string { return filepath.Join(root, "@seccomp") }
 
-// compileAsync starts compiling s (nil: no filter) while the caller
-// spawns the child, and returns the function that waits for the encoded
-// program.
-func compileAsync(root string, s *specs.LinuxSeccomp) func() ([]byte, error) {
-	if s == nil {
+// compileAsync starts compiling raw, the JSON of linux.seccomp (empty or
+// null: no filter), while the caller spawns the child, and returns the
+// function that waits for the encoded program.
+func compileAsync(root string, raw json.RawMessage) func() ([]byte, error) {
+	if len(raw) == 0 || string(raw) == "null" {
 		return func() ([]byte, error) { return nil, nil }
 	}
 	type result struct {
@@ -332,7 +333,7 @@ func compileAsync(root string, s *specs.LinuxSeccomp) func() ([]byte, error) {
 	}
 	ch := make(chan result, 1)
 	go func() {
-		p, err := seccomp.Cached(seccompCacheDir(root), s)
+		p, err := seccomp.Cached(seccompCacheDir(root), raw)
 		if err != nil {
 			ch <- result{err: err}
 			return

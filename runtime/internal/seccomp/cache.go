@@ -21,35 +21,41 @@ import (
 // engine uses one of a handful of profiles. So compiled programs are kept
 // in a cache directory under the runtime's --root (root-only, like the
 // state dirs), one file per profile, named by a digest of the profile's
-// canonical JSON, the architecture, the libseccomp version and the file
-// format. A file that is missing, unreadable or malformed is compiled
-// again; nothing else depends on the cache. At most maxCached programs
-// are kept.
+// JSON as config.json has it, the architecture, the libseccomp version and
+// the file format. Keying on the bytes rather than the decoded profile
+// spares every create decoding the profile (hundreds of syscall names) and
+// encoding it again: only a miss decodes it. A file that is missing,
+// unreadable or malformed is compiled again; nothing else depends on the
+// cache. At most maxCached programs are kept.
 
 // magic starts every cache file and every Program encoding.
 const magic = "BERTHBPF1\x00\x00\x00\x00\x00\x00\x00"
 
-// Cached returns the program for s, compiling it only if dir holds no
-// copy. dir == "" disables the cache.
-func Cached(dir string, s *specs.LinuxSeccomp) (*Program, error) {
-	if dir == "" {
-		return Compile(s)
+// Cached returns the program for raw, the JSON of a linux.seccomp
+// section, compiling it only if dir holds no copy. dir == "" disables the
+// cache.
+func Cached(dir string, raw []byte) (*Program, error) {
+	compile := func() (*Program, error) {
+		var s specs.LinuxSeccomp
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, fmt.Errorf("seccomp: parse profile: %w", err)
+		}
+		return Compile(&s)
 	}
-	canon, err := json.Marshal(s)
-	if err != nil {
-		return nil, fmt.Errorf("seccomp: encode profile: %w", err)
+	if dir == "" {
+		return compile()
 	}
 	maj, min, micro := libseccomp.GetLibraryVersion()
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%d.%d.%d\n", magic, runtime.GOARCH, maj, min, micro)
-	h.Write(canon)
+	h.Write(raw)
 	path := filepath.Join(dir, hex.EncodeToString(h.Sum(nil)))
 	if data, err := os.ReadFile(path); err == nil {
 		if p, err := Decode(data); err == nil {
 			return p, nil
 		}
 	}
-	p, err := Compile(s)
+	p, err := compile()
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,9 +20,16 @@ func TestCached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	raw := func(s *specs.LinuxSeccomp) []byte {
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
 	dir := filepath.Join(t.TempDir(), "cache")
 
-	first, err := Cached(dir, s)
+	first, err := Cached(dir, raw(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +48,7 @@ func TestCached(t *testing.T) {
 	if err := os.WriteFile(path, marked, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	hit, err := Cached(dir, s)
+	hit, err := Cached(dir, raw(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +60,7 @@ func TestCached(t *testing.T) {
 	if err := os.WriteFile(path, []byte("garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	again, err := Cached(dir, s)
+	again, err := Cached(dir, raw(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,11 +74,14 @@ func TestCached(t *testing.T) {
 	// Another profile gets another file; a bad one none.
 	other := *s
 	other.DefaultAction = specs.ActErrno
-	if _, err := Cached(dir, &other); err != nil {
+	if _, err := Cached(dir, raw(&other)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Cached(dir, &specs.LinuxSeccomp{DefaultAction: "SCMP_ACT_NOPE"}); err == nil {
+	if _, err := Cached(dir, raw(&specs.LinuxSeccomp{DefaultAction: "SCMP_ACT_NOPE"})); err == nil {
 		t.Fatal("a bad profile compiled")
+	}
+	if _, err := Cached(dir, []byte(`{"defaultAction": 42}`)); err == nil || !strings.Contains(err.Error(), "parse profile") {
+		t.Fatalf("malformed profile JSON: %v", err)
 	}
 	if files, _ := os.ReadDir(dir); len(files) != 2 {
 		t.Fatalf("cache holds %d files, want 2", len(files))
