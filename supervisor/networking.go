@@ -127,13 +127,7 @@ func (a networkAttacher) Attach(ctx context.Context, req containers.NetworkReque
 	}
 	out := toAttachment(att)
 	out.Finish = func() error { return containerError(finish()) }
-	if out.Hosts, err = os.ReadFile(att.HostsFile); err == nil {
-		out.ResolvConf, err = os.ReadFile(att.ResolvConf)
-	}
-	if err != nil {
-		a.m.Detach(ctx, req.ContainerID)
-		return nil, err
-	}
+	out.Hosts, out.ResolvConf = att.Hosts, att.ResolvConf
 	return out, nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -49,10 +48,11 @@ type Attachment struct {
 	// NetNSPath is the network namespace to join
 	// (specs.WithNamespacePath); "" for host mode (specs.WithHostNetwork).
 	NetNSPath string
-	// HostsFile and ResolvConf are files to bind-mount on /etc/hosts and
-	// /etc/resolv.conf.
-	HostsFile  string
-	ResolvConf string
+	// Hosts and ResolvConf are the contents of the container's /etc/hosts
+	// and /etc/resolv.conf; the caller writes them where it bind-mounts
+	// them from.
+	Hosts      []byte
+	ResolvConf []byte
 	Interfaces []Interface
 	// Ports are the published ports, random host ports filled in.
 	Ports []PortMapping
@@ -174,9 +174,6 @@ func (m *Manager) AttachDeferred(ctx context.Context, containerID, name string, 
 			return nil, nil, err
 		}
 	}
-	if _, err := m.writeFilesLocked(ep); err != nil {
-		return nil, nil, err
-	}
 	a, err := m.attachment(ep)
 	if err != nil {
 		return nil, nil, err
@@ -206,7 +203,7 @@ func (m *Manager) AttachDeferred(ctx context.Context, containerID, name string, 
 // /etc/hosts on connect and disconnect. Failures only leave the file as
 // it was.
 func (m *Manager) hostsChangedLocked(ep *metadata.Endpoint) {
-	if hosts, err := m.writeFilesLocked(ep); err == nil && m.cfg.HostsChanged != nil {
+	if hosts, _, err := m.filesLocked(ep); err == nil && m.cfg.HostsChanged != nil {
 		m.cfg.HostsChanged(ep.ContainerID, hosts)
 	}
 }
@@ -310,23 +307,18 @@ func (m *Manager) holdPortsLocked(ep *metadata.Endpoint) {
 	}
 }
 
-// writeFilesLocked writes the container's hosts and resolv.conf, and
-// returns the hosts file's content.
-func (m *Manager) writeFilesLocked(ep *metadata.Endpoint) (hosts []byte, err error) {
-	dir := m.filesDir(ep.ContainerID)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	var resolv []byte
+// filesLocked returns the contents of the container's hosts and
+// resolv.conf.
+func (m *Manager) filesLocked(ep *metadata.Endpoint) (hosts, resolv []byte, err error) {
 	switch ep.Mode {
 	case HostNetwork:
 		// The host's own files, copied: the container must not be able
 		// to change the host's through a bind mount.
 		if hosts, err = os.ReadFile(m.cfg.HostsFile); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if resolv, err = os.ReadFile(m.cfg.ResolvConf); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, err
+			return nil, nil, err
 		}
 	case NoneNetwork:
 		hosts = hostsFile(ep.Hostname, nil)
@@ -344,15 +336,12 @@ func (m *Manager) writeFilesLocked(ep *metadata.Endpoint) (hosts []byte, err err
 			n, err = tx.Network(ep.Networks[0].NetworkID)
 			return err
 		}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		gw, _ := netip.ParseAddr(n.Gateway)
 		resolv = resolvConf(gw, m.search, m.dnsOpts)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "hosts"), hosts, 0o644); err != nil {
-		return nil, err
-	}
-	return hosts, writeFileAtomic(filepath.Join(dir, "resolv.conf"), resolv, 0o644)
+	return hosts, resolv, nil
 }
 
 // teardownLocked removes everything of ep from the kernel, the held
@@ -371,6 +360,7 @@ func (m *Manager) teardownLocked(ep *metadata.Endpoint, links bool) error {
 	if links {
 		errs = append(errs, deleteVeths(ep))
 	}
+	// Older berthds wrote the files here.
 	errs = append(errs, os.RemoveAll(m.filesDir(ep.ContainerID)))
 	errs = append(errs, m.db.Update(func(tx *metadata.Tx) error { return tx.DeleteEndpoint(ep.ContainerID) }))
 	return errors.Join(errs...)
@@ -429,11 +419,11 @@ func (m *Manager) Get(ctx context.Context, containerID string) (*Attachment, err
 }
 
 func (m *Manager) attachment(ep *metadata.Endpoint) (*Attachment, error) {
-	dir := m.filesDir(ep.ContainerID)
-	a := &Attachment{
-		Mode: ep.Mode, NetNSPath: ep.NetNS,
-		HostsFile: filepath.Join(dir, "hosts"), ResolvConf: filepath.Join(dir, "resolv.conf"),
+	hosts, resolv, err := m.filesLocked(ep)
+	if err != nil {
+		return nil, err
 	}
+	a := &Attachment{Mode: ep.Mode, NetNSPath: ep.NetNS, Hosts: hosts, ResolvConf: resolv}
 	nets, err := m.networks()
 	if err != nil {
 		return nil, err

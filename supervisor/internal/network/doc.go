@@ -19,7 +19,7 @@
 //	if att.NetNSPath == "" { opts = append(opts, specs.WithHostNetwork()) } else {
 //		opts = append(opts, specs.WithNamespacePath(rspec.NetworkNamespace, att.NetNSPath))
 //	}
-//	// bind-mount att.HostsFile on /etc/hosts, att.ResolvConf on /etc/resolv.conf
+//	// write att.Hosts and att.ResolvConf to files, bind-mounted on /etc/hosts and /etc/resolv.conf
 //	...
 //	err = nets.Detach(ctx, id)                                 // after the task exited, and on rm
 //

@@ -3,8 +3,6 @@ package network
 import (
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -40,29 +38,4 @@ func resolvConf(gateway netip.Addr, search, options string) []byte {
 		fmt.Fprintf(&b, "options %s\n", options)
 	}
 	return []byte(b.String())
-}
-
-// writeFileAtomic replaces path with data. The files are bind-mounted
-// into containers only when they start, so replacing (not rewriting in
-// place) before that is safe.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(mode)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

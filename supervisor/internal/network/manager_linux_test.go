@@ -147,8 +147,17 @@ func httpd(t *testing.T, ns, body string) {
 // inNS runs a command in the namespace with the attachment's resolv.conf
 // and hosts on /etc, in a private mount namespace.
 func inNS(a *Attachment, args ...string) (string, error) {
+	dir, err := os.MkdirTemp("", "berth-netfiles-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	resolv, hosts := filepath.Join(dir, "resolv.conf"), filepath.Join(dir, "hosts")
+	if err := errors.Join(os.WriteFile(resolv, a.ResolvConf, 0o644), os.WriteFile(hosts, a.Hosts, 0o644)); err != nil {
+		return "", err
+	}
 	script := fmt.Sprintf(`mount --bind %s /etc/resolv.conf && mount --bind %s /etc/hosts && exec nsenter --net=%s "$@"`,
-		a.ResolvConf, a.HostsFile, a.NetNSPath)
+		resolv, hosts, a.NetNSPath)
 	cmd := exec.Command("unshare", append([]string{"-m", "sh", "-c", script, "sh"}, args...)...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
@@ -211,7 +220,7 @@ func TestTwoContainersByName(t *testing.T) {
 	if err != nil || out != "hello from web" {
 		t.Errorf("fetch web from client = %q, %v", out, err)
 	}
-	hosts, _ := os.ReadFile(web.HostsFile)
+	hosts := web.Hosts
 	if !strings.Contains(string(hosts), web.Interfaces[0].IP.Addr().String()+"\twebhost") {
 		t.Errorf("hosts file lacks the container's own name:\n%s", hosts)
 	}
@@ -460,7 +469,7 @@ func TestModesAndBadInput(t *testing.T) {
 	if h.NetNSPath != "" || h.Mode != HostNetwork || len(h.Ports) != 0 {
 		t.Errorf("host mode attachment = %+v", h)
 	}
-	hosts, _ := os.ReadFile(h.HostsFile)
+	hosts := h.Hosts
 	real, _ := os.ReadFile("/etc/hosts")
 	if string(hosts) != string(real) {
 		t.Errorf("host mode hosts file is not the host's")
