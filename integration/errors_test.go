@@ -82,6 +82,37 @@ func TestBadInput(t *testing.T) {
 			wantMsg: "/etc/hostname",
 			runcMsg: "runc prints three lines about setns and pipes, not the path",
 		},
+		{
+			// Written while the init sets itself up: the failure still
+			// stops the create and removes the cgroup.
+			name: "cpuset the kernel refuses",
+			prepare: func(t *testing.T, b *bundle) {
+				b.edit(t, withResources(func(r *specs.LinuxResources) { r.CPU = &specs.LinuxCPU{Cpus: "4095"} }))
+			},
+			wantMsg: "cpuset",
+			runcMsg: "runc prints several lines",
+		},
+		{
+			// Decoded only when the compiled-profile cache has no copy.
+			name: "malformed seccomp profile",
+			prepare: func(t *testing.T, b *bundle) {
+				raw, err := os.ReadFile(filepath.Join(b.dir, "config.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var cfg map[string]any
+				if err := json.Unmarshal(raw, &cfg); err != nil {
+					t.Fatal(err)
+				}
+				cfg["linux"].(map[string]any)["seccomp"] = map[string]any{"defaultAction": 42}
+				raw, _ = json.Marshal(cfg)
+				if err := os.WriteFile(filepath.Join(b.dir, "config.json"), raw, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantMsg: "seccomp",
+			runcMsg: "runc names the Go type, not seccomp",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

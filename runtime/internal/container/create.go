@@ -126,6 +126,19 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 	// The cgroup is made while the init starts (see below); waitCgroup
 	// returns once it is, with Prepare's error.
 	waitCgroup := func() error { return nil }
+	// The resource limits are written while the init sets itself up, as
+	// runc does (it writes them when the init reports ready); waitSet
+	// returns once they are, before any hook runs and before create
+	// returns, so they are in place before the user process can start.
+	setDone := make(chan error, 1)
+	setStarted, setWaited := false, false
+	var setErr error
+	waitSet := func() error {
+		if setStarted && !setWaited {
+			setWaited, setErr = true, <-setDone
+		}
+		return setErr
+	}
 	defer func() {
 		if err != nil {
 			if ch != nil {
@@ -133,6 +146,7 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 			}
 			if cgroupUsed {
 				waitCgroup()
+				waitSet()
 				mgr.Destroy()
 			}
 			os.RemoveAll(dir)
@@ -226,7 +240,9 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 					return fmt.Errorf("join cgroup: %w", err)
 				}
 			}
-			return mgr.Set(cgroupResources(spec.Linux.Resources))
+			setStarted = true
+			go func() { setDone <- mgr.Set(cgroupResources(spec.Linux.Resources)) }()
+			return nil
 		},
 		cgroupJoin: cgJoin,
 	})
@@ -239,19 +255,25 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 	}
 	h, err := decodeHooks(spec.Hooks)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, ch, nil, err
 	}
 	cfg.ParentHooks = h != nil && (len(h.Prestart) > 0 || len(h.CreateRuntime) > 0)
 	if err := ch.send(cfg); err != nil {
 		return nil, ch, nil, err
 	}
 	err = ch.wait(false, func() error {
+		if err := waitSet(); err != nil {
+			return err
+		}
 		st := hookState(o.ID, bundle, ch.pid, spec.Annotations, Created)
 		if err := runHooks("prestart", h.Prestart, st); err != nil {
 			return err
 		}
 		return runHooks("createRuntime", h.CreateRuntime, st)
 	})
+	if err == nil {
+		err = waitSet()
+	}
 	if err != nil {
 		return nil, ch, nil, err
 	}
