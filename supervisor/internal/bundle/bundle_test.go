@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestSharedInitLayer: new containers share one init layer, made once and
@@ -51,4 +52,56 @@ func TestSharedInitLayer(t *testing.T) {
 	if got := old.InitLayer(); got != filepath.Join(old.Dir, "init") {
 		t.Errorf("old container's init layer = %s", got)
 	}
+}
+
+// TestRemoveAllDiscards: a removed container's directories are gone from
+// their place at once and deleted from the trash soon after; SweepTrash
+// empties what a crash left.
+func TestRemoveAllDiscards(t *testing.T) {
+	root, state := t.TempDir(), t.TempDir()
+	p := New(root, state, "c1")
+	if err := p.Create(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.MakeBundle(); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(p.Upper(), "f"), []byte("x"), 0o644)
+	if err := p.RemoveAll(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{p.Dir, p.Bundle} {
+		if _, err := os.Lstat(d); !os.IsNotExist(err) {
+			t.Errorf("%s still there: %v", d, err)
+		}
+	}
+	// The same container can be made again at once.
+	if err := p.Create(); err != nil {
+		t.Fatal(err)
+	}
+	empty := func(dir string) bool {
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+			if ents, _ := os.ReadDir(dir); len(ents) == 0 {
+				return true
+			}
+		}
+		return false
+	}
+	if !empty(filepath.Join(root, "trash")) || !empty(filepath.Join(state, "trash")) {
+		t.Error("the trash was not emptied")
+	}
+	// Removing what does not exist is no error.
+	if err := New(root, state, "nope").RemoveAll(); err != nil {
+		t.Errorf("RemoveAll of a missing container: %v", err)
+	}
+	// What a crash left goes at the next start.
+	left := filepath.Join(state, "trash", "c9-0123")
+	os.MkdirAll(filepath.Join(left, "sub"), 0o700)
+	SweepTrash(root, state)
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Lstat(left); os.IsNotExist(err) {
+			return
+		}
+	}
+	t.Error("SweepTrash left the trash")
 }

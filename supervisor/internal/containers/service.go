@@ -82,6 +82,7 @@ func New(ctx context.Context, db *metadata.DB, img *images.Service, opts Options
 			Runtime: opts.RuntimeBinary, RuntimeRoot: filepath.Join(opts.State, "runtime"),
 		},
 	}
+	bundle.SweepTrash(opts.Root, opts.State)
 	var recs []metadata.Container
 	if err := db.View(func(tx *metadata.Tx) error {
 		var err error
