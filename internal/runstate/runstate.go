@@ -32,6 +32,10 @@ const (
 	// until `start` opens it for reading. It is removed once the init was
 	// released, so its presence marks a created container.
 	FifoName = "exec.fifo"
+	// ConfigFile is config.json as it was at create, kept as bytes next to
+	// state.json: decoded only by the commands that need all of it (exec,
+	// update), and never encoded again by the ones that rewrite the state.
+	ConfigFile = "config.json"
 )
 
 // Format marks a state.json written in this package's format. The shim
@@ -53,11 +57,22 @@ type Record struct {
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Hooks       json.RawMessage   `json:"hooks,omitempty"`
-	// RawConfig is config.json as it was at create. It is kept as bytes
-	// and decoded only by the commands that need all of it (exec, update):
-	// building encoding/json's type caches for the whole spec costs more
-	// than the rest of `state` or `start`.
-	RawConfig json.RawMessage `json:"config"`
+	// RawConfig is config.json inside state.json, as older berth-runtimes
+	// kept it; newer ones write ConfigFile instead (see Config).
+	RawConfig json.RawMessage `json:"config,omitempty"`
+}
+
+// Config returns config.json as it was at create: from state.json if an
+// older berth-runtime kept it there, else from dir's ConfigFile.
+func (r *Record) Config(dir string) ([]byte, error) {
+	if len(r.RawConfig) > 0 {
+		return r.RawConfig, nil
+	}
+	b, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		return nil, fmt.Errorf("read saved config of %s: %w", r.ID, err)
+	}
+	return b, nil
 }
 
 // Read reads dir/state.json. A missing file is an error matching

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -159,5 +160,29 @@ func TestReadAndDestroy(t *testing.T) {
 	}
 	if _, err := os.Stat(keep); err != nil {
 		t.Errorf("Destroy touched an unclean cgroup path: %v", err)
+	}
+}
+
+// TestConfig: config.json comes from its own file, or from state.json as
+// older berth-runtimes kept it.
+func TestConfig(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ConfigFile), []byte(`{"ociVersion":"1.3.0"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := (&Record{ID: "c1"}).Config(dir); err != nil || string(b) != `{"ociVersion":"1.3.0"}` {
+		t.Errorf("Config from the file = %s, %v", b, err)
+	}
+	old := &Record{ID: "c1", RawConfig: json.RawMessage(`{"ociVersion":"1.0.2"}`)}
+	if b, err := old.Config(dir); err != nil || string(b) != `{"ociVersion":"1.0.2"}` {
+		t.Errorf("Config from an old state.json = %s, %v", b, err)
+	}
+	if _, err := (&Record{ID: "c2"}).Config(t.TempDir()); err == nil {
+		t.Error("Config without a saved config succeeded")
+	}
+	// The new state.json has no config in it.
+	data, _ := json.Marshal(&Record{ID: "c1"})
+	if strings.Contains(string(data), `"config"`) {
+		t.Errorf("state.json holds a config: %s", data)
 	}
 }

@@ -293,8 +293,10 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 		CgroupPaths: mgr.Paths(),
 		Annotations: spec.Annotations,
 		Hooks:       spec.Hooks,
-		RawConfig:   raw,
 	}, dir: dir}
+	if err := os.WriteFile(filepath.Join(dir, runstate.ConfigFile), raw, 0o600); err != nil {
+		return nil, ch, nil, fmt.Errorf("write state: %w", err)
+	}
 	if err := c.save(); err != nil {
 		return nil, ch, nil, err
 	}

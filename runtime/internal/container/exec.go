@@ -49,6 +49,10 @@ func (c *Container) Exec(o ExecOpts) (pid int, err error) {
 	if err != nil {
 		return 0, err
 	}
+	rawConfig, err := c.Config(c.dir)
+	if err != nil {
+		return 0, err
+	}
 	extra := preservedFiles(o.PreserveFds)
 	rawProcess, err := json.Marshal(p)
 	if err != nil {
@@ -57,7 +61,7 @@ func (c *Container) Exec(o ExecOpts) (pid int, err error) {
 	cfg := &initConfig{
 		Exec:        true,
 		ID:          c.ID,
-		Spec:        c.RawConfig,
+		Spec:        rawConfig,
 		Process:     rawProcess,
 		PreserveFds: o.PreserveFds,
 		FifoFd:      -1,
@@ -89,7 +93,7 @@ func (c *Container) Exec(o ExecOpts) (pid int, err error) {
 			Seccomp json.RawMessage `json:"seccomp"`
 		} `json:"linux"`
 	}
-	if err := json.Unmarshal(c.RawConfig, &sc); err != nil {
+	if err := json.Unmarshal(rawConfig, &sc); err != nil {
 		return 0, fmt.Errorf("parse saved config of %s: %w", c.ID, err)
 	}
 	var raw json.RawMessage

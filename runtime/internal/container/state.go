@@ -26,8 +26,12 @@ type Container struct {
 // Spec decodes the container's config.json.
 func (c *Container) Spec() (*specs.Spec, error) {
 	if c.spec == nil {
+		raw, err := c.Config(c.dir)
+		if err != nil {
+			return nil, err
+		}
 		var s specs.Spec
-		if err := json.Unmarshal(c.RawConfig, &s); err != nil {
+		if err := json.Unmarshal(raw, &s); err != nil {
 			return nil, fmt.Errorf("parse saved config of %s: %w", c.ID, err)
 		}
 		if s.Linux == nil {

@@ -3,8 +3,12 @@ package container
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berth-project/berth/internal/runstate"
 )
 
 // Update applies new resource limits to a live container and records them,
@@ -25,9 +29,19 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 		return err
 	}
 	spec.Linux.Resources = mergeResources(spec.Linux.Resources, r)
-	if c.RawConfig, err = json.Marshal(spec); err != nil {
+	raw, err := json.Marshal(spec)
+	if err != nil {
 		return err
 	}
+	tmp := filepath.Join(c.dir, runstate.ConfigFile+".tmp")
+	if err := os.WriteFile(tmp, raw, 0o600); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(c.dir, runstate.ConfigFile)); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	// A state.json of an older berth-runtime held the config itself.
+	c.RawConfig = nil
 	return c.save()
 }
 
