@@ -1,7 +1,11 @@
 package main
 
 import (
+	"os"
+	"strconv"
+
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/runtime/internal/container"
 )
@@ -45,10 +49,57 @@ func newCreateCmd() *cobra.Command {
 		Short: "create a container and leave its init waiting for start",
 		Args:  exactID,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := container.Create(f.opts(args[0]))
-			return err
+			if f.preserveFds > 0 {
+				// The fds from 3 on are the container's: no signal pipe.
+				dropCreatedFD()
+			}
+			if _, err := container.Create(f.opts(args[0])); err != nil {
+				return err
+			}
+			signalCreated()
+			return nil
 		},
 	}
 	f.register(cmd)
 	return cmd
+}
+
+// createdFD is the pipe containerd-shim-berth-v2 passes (its
+// oci.CreatedFDEnv): create writes one byte on it once the container is
+// created, and the shim goes on without waiting for this process to end.
+// -1: none.
+var createdFD = -1
+
+// takeCreatedFD picks the pipe up from the environment, close-on-exec so
+// that no child inherits it.
+func takeCreatedFD() {
+	v, ok := os.LookupEnv("_BERTH_CREATED_FD")
+	if !ok {
+		return
+	}
+	os.Unsetenv("_BERTH_CREATED_FD")
+	fd, err := strconv.Atoi(v)
+	if err != nil || fd < 3 {
+		return
+	}
+	unix.CloseOnExec(fd)
+	createdFD = fd
+	if listenFds() > 0 {
+		dropCreatedFD() // fds from 3 on are the container's
+	}
+}
+
+func dropCreatedFD() {
+	if createdFD >= 0 {
+		unix.Close(createdFD)
+		createdFD = -1
+	}
+}
+
+// signalCreated writes the byte; nothing but exiting follows it.
+func signalCreated() {
+	if createdFD >= 0 {
+		unix.Write(createdFD, []byte{1})
+		dropCreatedFD()
+	}
 }

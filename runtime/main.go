@@ -32,6 +32,7 @@ func main() {
 	// heap gets large (events runs for long, but allocates little).
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(64 << 20)
+	takeCreatedFD()
 	root := newRootCmd()
 	if err := root.Execute(); err != nil {
 		os.Exit(reportError(err))

@@ -2,12 +2,14 @@ package oci
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -197,5 +199,48 @@ func TestInProcessStartDelete(t *testing.T) {
 	other.Delete("c5", false)
 	if _, err := os.Stat(filepath.Join(rt.Root, "c5")); err != nil {
 		t.Errorf("a runtime that is not berth-runtime had its state removed by the shim: %v", err)
+	}
+}
+
+// TestCreateSignalled: berth-runtime's create says "created" on the pipe
+// of CreatedFDEnv, and Create returns then, not when the process ends; a
+// create that fails without saying it is judged by its exit.
+func TestCreateSignalled(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "berth-runtime")
+	script := `#!/bin/sh
+log=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --log) log=$2; shift 2;;
+    --root|--log-format) shift 2;;
+    *) break;;
+  esac
+done
+for a; do id=$a; done
+case $id in
+  ok) printf x >&$_BERTH_CREATED_FD; exec sleep 2;;
+  fail) echo '{"level":"error","msg":"bad bundle","time":"x"}' >> "$log"; exit 1;;
+esac
+`
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r, err := reaper.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := &Runtime{Binary: bin, Root: filepath.Join(dir, "root"), Log: filepath.Join(dir, "log.json"), Reaper: r}
+	start := time.Now()
+	if err := rt.Create("ok", "/b", &CreateOpts{PidFile: "/b/p"}); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Errorf("Create waited %v for the runtime to end", d)
+	}
+	err = rt.Create("fail", "/b", &CreateOpts{PidFile: "/b/p"})
+	var re *Error
+	if !errors.As(err, &re) || re.Status != 1 || re.Msg != "bad bundle" {
+		t.Errorf("failing Create = %v, want the runtime's message and status 1", err)
 	}
 }
