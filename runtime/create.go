@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-project/berth/internal/runstate"
 	"github.com/berth-project/berth/runtime/internal/container"
 )
 
@@ -64,20 +65,18 @@ func newCreateCmd() *cobra.Command {
 	return cmd
 }
 
-// createdFD is the pipe containerd-shim-berth-v2 passes (its
-// oci.CreatedFDEnv): create writes one byte on it once the container is
-// created, and the shim goes on without waiting for this process to end.
-// -1: none.
+// createdFD is the pipe of runstate.CreatedFDEnv: create writes one byte
+// on it once the container is created. -1: none.
 var createdFD = -1
 
 // takeCreatedFD picks the pipe up from the environment, close-on-exec so
 // that no child inherits it.
 func takeCreatedFD() {
-	v, ok := os.LookupEnv("_BERTH_CREATED_FD")
+	v, ok := os.LookupEnv(runstate.CreatedFDEnv)
 	if !ok {
 		return
 	}
-	os.Unsetenv("_BERTH_CREATED_FD")
+	os.Unsetenv(runstate.CreatedFDEnv)
 	fd, err := strconv.Atoi(v)
 	if err != nil || fd < 3 {
 		return

@@ -38,6 +38,14 @@ const (
 	ConfigFile = "config.json"
 )
 
+// CreatedFDEnv names the fd on which `berth-runtime create` writes one
+// byte once the container is created, if its caller (the shim) set it:
+// the caller then goes on without waiting for the runtime process to end.
+// Its exit (the teardown of its threads, memory and private mount
+// namespace) took a millisecond here, on the way of every container's
+// start.
+const CreatedFDEnv = "_BERTH_CREATED_FD"
+
 // Format marks a state.json written in this package's format. The shim
 // goes by it: runc's state.json has fields of the same names.
 const Format = "berth-runtime/1"

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -123,22 +124,12 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 		return nil, nil, nil, fmt.Errorf("create state dir: %w", err)
 	}
 	var cgroupUsed bool
-	// The cgroup is made while the init starts (see below); waitCgroup
-	// returns once it is, with Prepare's error.
-	waitCgroup := func() error { return nil }
-	// The resource limits are written while the init sets itself up, as
-	// runc does (it writes them when the init reports ready); waitSet
-	// returns once they are, before any hook runs and before create
-	// returns, so they are in place before the user process can start.
-	setDone := make(chan error, 1)
-	setStarted, setWaited := false, false
-	var setErr error
-	waitSet := func() error {
-		if setStarted && !setWaited {
-			setWaited, setErr = true, <-setDone
-		}
-		return setErr
-	}
+	// The cgroup is made while the init starts and its limits are written
+	// while the init sets itself up, as runc does (it writes them when the
+	// init reports ready). waitCgroup and waitSet return once each is
+	// done; waitSet before any hook runs and before create returns, so the
+	// limits are in place before the user process can start.
+	waitCgroup, waitSet := noWait, noWait
 	defer func() {
 		if err != nil {
 			if ch != nil {
@@ -207,16 +198,7 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 		// the init's exec and namespace set-up.
 		cgroupUsed = true
 		cgJoin = joinPlanEnv(mgr)
-		made := make(chan error, 1)
-		go func() { made <- mgr.Prepare() }()
-		var perr error
-		waited := false
-		waitCgroup = func() error {
-			if !waited {
-				waited, perr = true, <-made
-			}
-			return perr
-		}
+		waitCgroup = goWait(mgr.Prepare)
 	}
 	ch, err = spawn(spawnOpts{
 		mode:     "init",
@@ -240,8 +222,7 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 					return fmt.Errorf("join cgroup: %w", err)
 				}
 			}
-			setStarted = true
-			go func() { setDone <- mgr.Set(cgroupResources(spec.Linux.Resources)) }()
+			waitSet = goWait(func() error { return mgr.Set(cgroupResources(spec.Linux.Resources)) })
 			return nil
 		},
 		cgroupJoin: cgJoin,
@@ -478,6 +459,16 @@ func selfJoinPossible(join []nsJoin, newFlags int) bool {
 		}
 	}
 	return true
+}
+
+func noWait() error { return nil }
+
+// goWait runs fn in the background and returns a function that waits for
+// its result; it may be called any number of times.
+func goWait(fn func() error) func() error {
+	ch := make(chan error, 1)
+	go func() { ch <- fn() }()
+	return sync.OnceValue(func() error { return <-ch })
 }
 
 // joinPlanEnv renders mgr's JoinPlan for nsenter (spawnOpts.cgroupJoin).

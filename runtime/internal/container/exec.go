@@ -49,7 +49,7 @@ func (c *Container) Exec(o ExecOpts) (pid int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	rawConfig, err := c.Config(c.dir)
+	rawConfig, err := c.rawConfig()
 	if err != nil {
 		return 0, err
 	}

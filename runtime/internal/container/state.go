@@ -20,13 +20,26 @@ type Container struct {
 	runstate.Record
 
 	spec *specs.Spec
+	raw  []byte // config.json (rawConfig)
 	dir  string
+}
+
+// rawConfig returns the container's config.json, read once.
+func (c *Container) rawConfig() ([]byte, error) {
+	if c.raw == nil {
+		raw, err := c.Config(c.dir)
+		if err != nil {
+			return nil, err
+		}
+		c.raw = raw
+	}
+	return c.raw, nil
 }
 
 // Spec decodes the container's config.json.
 func (c *Container) Spec() (*specs.Spec, error) {
 	if c.spec == nil {
-		raw, err := c.Config(c.dir)
+		raw, err := c.rawConfig()
 		if err != nil {
 			return nil, err
 		}

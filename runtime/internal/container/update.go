@@ -41,7 +41,7 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 		return fmt.Errorf("write state: %w", err)
 	}
 	// A state.json of an older berth-runtime held the config itself.
-	c.RawConfig = nil
+	c.RawConfig, c.raw = nil, raw
 	return c.save()
 }
 

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/internal/runstate"
+	"github.com/berth-project/berth/shim/internal/bundle"
 	"github.com/berth-project/berth/shim/internal/reaper"
 )
 
@@ -182,8 +183,7 @@ func (r *Runtime) Ps(id string) ([]int, error) {
 // fields of the same names and other meanings), with a known --root and
 // cgroupfs cgroups (a systemd scope must be stopped through systemd).
 func (r *Runtime) stateDir(id string) (string, bool) {
-	if r.Root == "" || r.SystemdCgroup || filepath.Base(r.Binary) != "berth-runtime" ||
-		id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\x00") {
+	if r.Root == "" || r.SystemdCgroup || !r.isBerth() || bundle.ValidID(id) != nil {
 		return "", false
 	}
 	return filepath.Join(r.Root, id), true
@@ -243,19 +243,13 @@ func (r *Runtime) globalArgs() []string {
 	return args
 }
 
-// CreatedFDEnv names the fd on which berth-runtime's create writes one
-// byte once the container is created: the shim then goes on without
-// waiting for the runtime process to end. Its exit (the teardown of its
-// threads, memory and private mount namespace) took a millisecond here,
-// on the way of every container's start.
-const CreatedFDEnv = "_BERTH_CREATED_FD"
-
 // isBerth reports whether the runtime is berth-runtime, which knows
-// CreatedFDEnv.
+// runstate.CreatedFDEnv and runstate's state format.
 func (r *Runtime) isBerth() bool { return filepath.Base(r.Binary) == "berth-runtime" }
 
 // runOpts are run's options: the container's stdio (nil: the output is
-// captured and returned), bytes for stdin, and created (see CreatedFDEnv).
+// captured and returned), bytes for stdin, and created (see
+// runstate.CreatedFDEnv).
 type runOpts struct {
 	stdio   *Stdio
 	stdin   []byte
@@ -307,7 +301,7 @@ func (r *Runtime) runOpts(o runOpts, args ...string) ([]byte, error) {
 		defer pw.Close()
 		created, createdW = pr, pw
 		cmd.ExtraFiles = []*os.File{pw}
-		cmd.Env = append(cmd.Env, CreatedFDEnv+"=3")
+		cmd.Env = append(cmd.Env, runstate.CreatedFDEnv+"=3")
 	}
 
 	r.Reaper.Begin()

@@ -17,10 +17,12 @@ import (
 	"github.com/berth-project/berth/shim/internal/reaper"
 )
 
-// fakeRuntime writes a script that records its arguments and behaves per
-// command: ps prints pids, kill fails the way runc does for a gone
-// container (JSON error in --log), anything else succeeds.
-func fakeRuntime(t *testing.T) (*Runtime, string) {
+// fakeRuntime writes a script named name that records its arguments and
+// behaves per command: ps prints pids, kill fails the way runc does for a
+// gone container (JSON error in --log), create of "signals" says created on
+// the fd of runstate.CreatedFDEnv and goes on running, create of "fails"
+// fails with a message, anything else succeeds.
+func fakeRuntime(t *testing.T, name string) (*Runtime, string) {
 	t.Helper()
 	dir := t.TempDir()
 	args := filepath.Join(dir, "args")
@@ -34,13 +36,16 @@ while [ $# -gt 0 ]; do
     *) break;;
   esac
 done
-case $1 in
-  ps) echo '[1,2,3]';;
-  update) cat > ` + filepath.Join(dir, "resources") + `;;
-  kill) echo '{"level":"error","msg":"container does not exist","time":"x"}' >> "$log"; exit 1;;
+for a; do id=$a; done
+case $1/$id in
+  ps/*) echo '[1,2,3]';;
+  update/*) cat > ` + filepath.Join(dir, "resources") + `;;
+  kill/*) echo '{"level":"error","msg":"container does not exist","time":"x"}' >> "$log"; exit 1;;
+  create/signals) printf x >&$` + runstate.CreatedFDEnv + `; exec sleep 2;;
+  create/fails) echo '{"level":"error","msg":"bad bundle","time":"x"}' >> "$log"; exit 1;;
 esac
 `
-	bin := filepath.Join(dir, "rt")
+	bin := filepath.Join(dir, name)
 	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +57,7 @@ esac
 }
 
 func TestRuntimeCommands(t *testing.T) {
-	rt, dir := fakeRuntime(t)
+	rt, dir := fakeRuntime(t, "rt")
 	pids, err := rt.Ps("c1")
 	if err != nil || !reflect.DeepEqual(pids, []int{1, 2, 3}) {
 		t.Errorf("Ps = %v, %v; want [1 2 3]", pids, err)
@@ -111,12 +116,7 @@ func berthState(t *testing.T, rt *Runtime, id string, r runstate.Record) string 
 // started and a stopped one deleted by the shim itself (the fake runtime
 // records no call); anything else still goes to the runtime binary.
 func TestInProcessStartDelete(t *testing.T) {
-	rt, dir := fakeRuntime(t)
-	berth := filepath.Join(dir, "berth-runtime")
-	if err := os.Rename(rt.Binary, berth); err != nil {
-		t.Fatal(err)
-	}
-	rt.Binary = berth
+	rt, dir := fakeRuntime(t, "berth-runtime")
 	calls := func() string {
 		b, _ := os.ReadFile(filepath.Join(dir, "args"))
 		os.Remove(filepath.Join(dir, "args"))
@@ -193,7 +193,7 @@ func TestInProcessStartDelete(t *testing.T) {
 	if c := calls(); !strings.Contains(c, "delete --force c3") || !strings.Contains(c, "delete c4") {
 		t.Errorf("Delete with hooks / old format did not go to the runtime: %q", c)
 	}
-	other, _ := fakeRuntime(t)
+	other, _ := fakeRuntime(t, "rt")
 	other.Root = rt.Root
 	berthState(t, other, "c5", dead)
 	other.Delete("c5", false)
@@ -206,39 +206,15 @@ func TestInProcessStartDelete(t *testing.T) {
 // of CreatedFDEnv, and Create returns then, not when the process ends; a
 // create that fails without saying it is judged by its exit.
 func TestCreateSignalled(t *testing.T) {
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "berth-runtime")
-	script := `#!/bin/sh
-log=
-while [ $# -gt 0 ]; do
-  case $1 in
-    --log) log=$2; shift 2;;
-    --root|--log-format) shift 2;;
-    *) break;;
-  esac
-done
-for a; do id=$a; done
-case $id in
-  ok) printf x >&$_BERTH_CREATED_FD; exec sleep 2;;
-  fail) echo '{"level":"error","msg":"bad bundle","time":"x"}' >> "$log"; exit 1;;
-esac
-`
-	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	r, err := reaper.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt := &Runtime{Binary: bin, Root: filepath.Join(dir, "root"), Log: filepath.Join(dir, "log.json"), Reaper: r}
+	rt, _ := fakeRuntime(t, "berth-runtime")
 	start := time.Now()
-	if err := rt.Create("ok", "/b", &CreateOpts{PidFile: "/b/p"}); err != nil {
+	if err := rt.Create("signals", "/b", &CreateOpts{PidFile: "/b/p"}); err != nil {
 		t.Fatalf("Create: %v", err)
 	}
 	if d := time.Since(start); d > 1500*time.Millisecond {
 		t.Errorf("Create waited %v for the runtime to end", d)
 	}
-	err = rt.Create("fail", "/b", &CreateOpts{PidFile: "/b/p"})
+	err := rt.Create("fails", "/b", &CreateOpts{PidFile: "/b/p"})
 	var re *Error
 	if !errors.As(err, &re) || re.Status != 1 || re.Msg != "bad bundle" {
 		t.Errorf("failing Create = %v, want the runtime's message and status 1", err)

@@ -49,8 +49,8 @@ type Attachment struct {
 	// (specs.WithNamespacePath); "" for host mode (specs.WithHostNetwork).
 	NetNSPath string
 	// Hosts and ResolvConf are the contents of the container's /etc/hosts
-	// and /etc/resolv.conf; the caller writes them where it bind-mounts
-	// them from.
+	// and /etc/resolv.conf, given by Attach (Get leaves them nil); the
+	// caller writes them where it bind-mounts them from.
 	Hosts      []byte
 	ResolvConf []byte
 	Interfaces []Interface
@@ -178,6 +178,16 @@ func (m *Manager) AttachDeferred(ctx context.Context, containerID, name string, 
 	if err != nil {
 		return nil, nil, err
 	}
+	var gw netip.Addr
+	if len(a.Interfaces) > 0 {
+		gw = a.Interfaces[0].Gateway
+	}
+	if a.Hosts, err = m.hostsLocked(ep); err != nil {
+		return nil, nil, err
+	}
+	if a.ResolvConf, err = m.resolvLocked(ep, gw); err != nil {
+		return nil, nil, err
+	}
 	finish = func() (err error) {
 		m.mu.Lock()
 		defer m.mu.Unlock()
@@ -203,7 +213,7 @@ func (m *Manager) AttachDeferred(ctx context.Context, containerID, name string, 
 // /etc/hosts on connect and disconnect. Failures only leave the file as
 // it was.
 func (m *Manager) hostsChangedLocked(ep *metadata.Endpoint) {
-	if hosts, _, err := m.filesLocked(ep); err == nil && m.cfg.HostsChanged != nil {
+	if hosts, err := m.hostsLocked(ep); err == nil && m.cfg.HostsChanged != nil {
 		m.cfg.HostsChanged(ep.ContainerID, hosts)
 	}
 }
@@ -307,41 +317,40 @@ func (m *Manager) holdPortsLocked(ep *metadata.Endpoint) {
 	}
 }
 
-// filesLocked returns the contents of the container's hosts and
-// resolv.conf.
-func (m *Manager) filesLocked(ep *metadata.Endpoint) (hosts, resolv []byte, err error) {
+// hostsLocked returns the contents of the container's /etc/hosts.
+func (m *Manager) hostsLocked(ep *metadata.Endpoint) ([]byte, error) {
 	switch ep.Mode {
 	case HostNetwork:
-		// The host's own files, copied: the container must not be able
+		// The host's own file, copied: the container must not be able
 		// to change the host's through a bind mount.
-		if hosts, err = os.ReadFile(m.cfg.HostsFile); err != nil {
-			return nil, nil, err
-		}
-		if resolv, err = os.ReadFile(m.cfg.ResolvConf); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, nil, err
-		}
+		return os.ReadFile(m.cfg.HostsFile)
 	case NoneNetwork:
-		hosts = hostsFile(ep.Hostname, nil)
-		resolv, _ = os.ReadFile(m.cfg.ResolvConf)
-	default:
-		var addrs []netip.Addr
-		for _, en := range ep.Networks {
-			if a, err := netip.ParseAddr(en.IP); err == nil {
-				addrs = append(addrs, a)
-			}
-		}
-		hosts = hostsFile(ep.Hostname, addrs)
-		var n *metadata.Network
-		if err := m.db.View(func(tx *metadata.Tx) (err error) {
-			n, err = tx.Network(ep.Networks[0].NetworkID)
-			return err
-		}); err != nil {
-			return nil, nil, err
-		}
-		gw, _ := netip.ParseAddr(n.Gateway)
-		resolv = resolvConf(gw, m.search, m.dnsOpts)
+		return hostsFile(ep.Hostname, nil), nil
 	}
-	return hosts, resolv, nil
+	var addrs []netip.Addr
+	for _, en := range ep.Networks {
+		if a, err := netip.ParseAddr(en.IP); err == nil {
+			addrs = append(addrs, a)
+		}
+	}
+	return hostsFile(ep.Hostname, addrs), nil
+}
+
+// resolvLocked returns the contents of the container's /etc/resolv.conf;
+// gw is the gateway of its first network (bridge mode).
+func (m *Manager) resolvLocked(ep *metadata.Endpoint, gw netip.Addr) ([]byte, error) {
+	switch ep.Mode {
+	case HostNetwork:
+		b, err := os.ReadFile(m.cfg.ResolvConf)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return b, err
+	case NoneNetwork:
+		b, _ := os.ReadFile(m.cfg.ResolvConf)
+		return b, nil
+	}
+	return resolvConf(gw, m.search, m.dnsOpts), nil
 }
 
 // teardownLocked removes everything of ep from the kernel, the held
@@ -419,11 +428,7 @@ func (m *Manager) Get(ctx context.Context, containerID string) (*Attachment, err
 }
 
 func (m *Manager) attachment(ep *metadata.Endpoint) (*Attachment, error) {
-	hosts, resolv, err := m.filesLocked(ep)
-	if err != nil {
-		return nil, err
-	}
-	a := &Attachment{Mode: ep.Mode, NetNSPath: ep.NetNS, Hosts: hosts, ResolvConf: resolv}
+	a := &Attachment{Mode: ep.Mode, NetNSPath: ep.NetNS}
 	nets, err := m.networks()
 	if err != nil {
 		return nil, err

@@ -179,25 +179,6 @@ func addVeth(nsPath string, c vethConfig) (err error) {
 	return nil
 }
 
-// loopbackUp brings up lo in the namespace at nsPath.
-func loopbackUp(nsPath string) error {
-	ns, err := netns.GetFromPath(nsPath)
-	if err != nil {
-		return fmt.Errorf("open netns %s: %w", nsPath, err)
-	}
-	defer ns.Close()
-	h, err := netlink.NewHandleAt(ns)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	lo, err := h.LinkByName("lo")
-	if err != nil {
-		return err
-	}
-	return h.LinkSetUp(lo)
-}
-
 // hostRoutes are the destinations of the host's IPv4 routes in the main
 // table, but the default route: subnets a new network must not overlap.
 func hostRoutes() ([]netip.Prefix, error) {

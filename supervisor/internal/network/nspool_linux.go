@@ -85,8 +85,15 @@ func (p *nsPool) close() {
 }
 
 // newNetNSFd makes a network namespace with its loopback up and returns
-// an fd that keeps it. As in createNetNS, the unshare runs on a locked
-// thread that dies with its goroutine.
+// an fd that keeps it; mountNetNSFd then gives it a path, so that it
+// lives on without any process in it: berthd creates it before the
+// container's process exists, the runtime joins it by path, and the
+// addresses in it survive the container's restarts and berthd's.
+//
+// unshare(CLONE_NEWNET) moves only the calling thread, so it runs on a
+// locked thread of its own that is never unlocked: when the goroutine
+// ends, the Go runtime kills the thread instead of letting other
+// goroutines run in the new namespace.
 func newNetNSFd() (int, error) {
 	type result struct {
 		fd  int
@@ -139,16 +146,13 @@ func mountNetNSFd(fd int, path string) error {
 // pooled one when there is one.
 func (m *Manager) makeNetNS(path string) error {
 	defer m.pool.fill()
-	if fd := m.pool.take(); fd >= 0 {
-		err := mountNetNSFd(fd, path)
-		unix.Close(fd)
-		if err == nil {
-			return nil
+	fd := m.pool.take()
+	if fd < 0 {
+		var err error
+		if fd, err = newNetNSFd(); err != nil {
+			return err
 		}
-		m.cfg.Log.Warn("network: pooled namespace", "err", err)
 	}
-	if err := createNetNS(path); err != nil {
-		return err
-	}
-	return loopbackUp(path)
+	defer unix.Close(fd)
+	return mountNetNSFd(fd, path)
 }
