@@ -108,16 +108,23 @@ func (d *daemon) bridge(t *testing.T, name string) string {
 
 // netState is what of d's containers' networking the kernel and the
 // state dir hold: namespace files, veths on the bridges, the table's
-// rules that publish the given host ports, bundles.
+// rules that publish the given host ports, bundles. berthd deletes a
+// detached container's veth in the background (the namespace file goes
+// at once); while there are more veths than namespace files, netState
+// gives those deletions up to 5 s before counting.
 func (d *daemon) netState(t *testing.T, bridges []string, ports ...int) (netns, veths, rules, bundles int) {
 	t.Helper()
-	ents, _ := os.ReadDir(filepath.Join(d.state, "netns"))
-	netns = len(ents)
-	for _, br := range bridges {
-		out, _ := exec.Command("ip", "-o", "link", "show", "master", br).Output()
-		veths += len(strings.Split(strings.TrimSpace(string(out)), "\n"))
-		if strings.TrimSpace(string(out)) == "" {
-			veths--
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		ents, _ := os.ReadDir(filepath.Join(d.state, "netns"))
+		netns, veths = len(ents), 0
+		for _, br := range bridges {
+			out, _ := exec.Command("ip", "-o", "link", "show", "master", br).Output()
+			if s := strings.TrimSpace(string(out)); s != "" {
+				veths += len(strings.Split(s, "\n"))
+			}
+		}
+		if veths <= netns || time.Now().After(deadline) {
+			break
 		}
 	}
 	tbl, _ := exec.Command("nft", "list", "table", "ip", d.table(t)).Output()
@@ -126,7 +133,7 @@ func (d *daemon) netState(t *testing.T, bridges []string, ports ...int) (netns, 
 			rules++
 		}
 	}
-	ents, _ = os.ReadDir(filepath.Join(d.state, "bundles"))
+	ents, _ := os.ReadDir(filepath.Join(d.state, "bundles"))
 	return netns, veths, rules, len(ents)
 }
 

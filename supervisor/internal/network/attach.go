@@ -404,12 +404,30 @@ func (m *Manager) Detach(ctx context.Context, containerID string) error {
 	}
 	err = errors.Join(m.teardownLocked(ep, false), m.syncLocked())
 	m.mu.Unlock()
-	// Deleting a veth waits for an RCU grace period (10-20 ms here), so
-	// it is done without holding up other containers' attaches. The
-	// names are random and the address is free again: nothing can meet
-	// the dying pair.
-	return errors.Join(err, deleteVeths(ep))
+	m.deleteVethsLater(ep)
+	return err
 }
+
+// deleteVethsLater deletes ep's host veths in the background. Deleting a
+// veth waits for an RCU grace period, and right after a namespace is
+// unmounted it also queues behind the kernel's own teardown of that
+// namespace: 10-40 ms here, more than the rest of a container's exit.
+// Nothing needs to wait for it: the namespace is unmounted (the kernel
+// is already destroying the pair), the address and ports are free, and
+// veth names are random, so nothing can meet the dying pair. Settle
+// waits for these deletions.
+func (m *Manager) deleteVethsLater(ep *metadata.Endpoint) {
+	m.bg.Add(1)
+	go func() {
+		defer m.bg.Done()
+		if err := deleteVeths(ep); err != nil {
+			m.cfg.Log.Warn("network: delete veth", "container", ep.ContainerID, "err", err)
+		}
+	}()
+}
+
+// Settle waits until the veths of detached containers are deleted.
+func (m *Manager) Settle() { m.bg.Wait() }
 
 // Get returns a container's attachment, or ErrNotAttached.
 func (m *Manager) Get(ctx context.Context, containerID string) (*Attachment, error) {

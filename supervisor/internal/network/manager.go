@@ -101,6 +101,8 @@ type Manager struct {
 	applied string
 	// pool has a namespace ready for the next attach.
 	pool nsPool
+	// bg counts veth deletions still running (see deleteVethsLater).
+	bg sync.WaitGroup
 }
 
 // New opens the manager: it records the predefined networks. The first
@@ -521,6 +523,7 @@ func (m *Manager) Close() error {
 // them.
 func (m *Manager) Shutdown(ctx context.Context) error {
 	m.Close()
+	m.Settle()
 	_, eps, err := m.state()
 	if err != nil || len(eps) > 0 {
 		return err

@@ -244,6 +244,7 @@ func TestTwoContainersByName(t *testing.T) {
 		if err := e.m.Detach(ctx, ep.ContainerID); err != nil {
 			t.Fatal(err)
 		}
+		e.m.Settle()
 		if linkExists(veth) {
 			t.Errorf("veth %s left after Detach", veth)
 		}
