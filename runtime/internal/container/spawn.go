@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-project/berth/internal/forkexec"
 	"github.com/berth-project/berth/internal/runstate"
 	"github.com/berth-project/berth/runtime/internal/nsenter"
 )
@@ -50,12 +50,14 @@ type spawnOpts struct {
 
 // child is a spawned berth-runtime init, in its namespaces.
 type child struct {
-	cmd  *exec.Cmd
-	pid  int // the final process: the container init or the exec'd process
-	sock *os.File
-	dec  *json.Decoder
-	enc  *json.Encoder
-	// direct is true when pid is cmd's own process (no pid namespace fork).
+	// first is the process we started; reaped once it was waited for.
+	first  int
+	reaped bool
+	pid    int // the final process: the container init or the exec'd process
+	sock   *os.File
+	dec    *json.Decoder
+	enc    *json.Encoder
+	// direct is true when pid is first (no pid namespace fork).
 	direct bool
 }
 
@@ -96,13 +98,9 @@ func spawn(o spawnOpts) (c *child, err error) {
 	if self == "" {
 		self = "/proc/self/exe"
 	}
-	cmd := &exec.Cmd{
-		Path:   self,
-		Args:   []string{"berth-runtime", "init"},
-		Dir:    o.dir,
-		Stdin:  o.stdin,
-		Stdout: o.stdout,
-		Stderr: o.stderr,
+	files := append([]*os.File{o.stdin, o.stdout, o.stderr}, o.extra...)
+	pid, err := forkexec.Start(self, []string{"berth-runtime", "init"}, forkexec.Attr{
+		Dir: o.dir,
 		Env: []string{
 			"_BERTH_INIT=" + o.mode,
 			"_BERTH_SYNCFD=" + strconv.Itoa(syncFd),
@@ -110,13 +108,13 @@ func spawn(o spawnOpts) (c *child, err error) {
 			"_BERTH_NSNEW=" + strconv.Itoa(o.newFlags),
 			"_BERTH_CGJOIN=" + o.cgroupJoin,
 		},
-		ExtraFiles: append(append([]*os.File{}, o.extra...), childEnd),
-	}
-	if err := cmd.Start(); err != nil {
+		Files: append(files, childEnd),
+	})
+	if err != nil {
 		parent.Close()
 		return nil, fmt.Errorf("start init: %w", err)
 	}
-	c = &child{cmd: cmd, sock: parent}
+	c = &child{first: pid, sock: parent}
 	defer func() {
 		if err != nil {
 			c.kill()
@@ -128,7 +126,7 @@ func spawn(o spawnOpts) (c *child, err error) {
 	for {
 		line, rerr := r.ReadString('\n')
 		if rerr != nil {
-			if werr := cmd.Wait(); werr != nil {
+			if werr := c.waitFirst(); werr != nil {
 				return c, fmt.Errorf("init process failed before entering its namespaces: %w", werr)
 			}
 			return c, fmt.Errorf("init process: unexpected end of sync: %w", rerr)
@@ -136,7 +134,7 @@ func spawn(o spawnOpts) (c *child, err error) {
 		word, arg, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
 		switch word {
 		case "error":
-			cmd.Wait()
+			c.waitFirst()
 			return c, errors.New(arg)
 		case "userns":
 			pid, _ := strconv.Atoi(arg)
@@ -164,10 +162,10 @@ func spawn(o spawnOpts) (c *child, err error) {
 				return c, fmt.Errorf("init sent a bad pid %q", arg)
 			}
 			c.pid = pid
-			c.direct = pid == cmd.Process.Pid
+			c.direct = pid == c.first
 			if !c.direct {
 				// The intermediate process exits once it forked into the pid namespace.
-				if werr := cmd.Wait(); werr != nil {
+				if werr := c.waitFirst(); werr != nil {
 					return c, fmt.Errorf("init process: %w", werr)
 				}
 			}
@@ -233,16 +231,23 @@ func (c *child) wait(execing bool, hooks func() error) error {
 	}
 }
 
+// waitFirst reaps the process we started, once.
+func (c *child) waitFirst() error {
+	if c.reaped {
+		return nil
+	}
+	c.reaped = true
+	return forkexec.Wait(c.first)
+}
+
 // kill stops whatever the child left running; used on failure paths.
 func (c *child) kill() {
 	if c.pid > 0 {
 		unix.Kill(c.pid, unix.SIGKILL)
 	}
-	if c.cmd.Process != nil {
-		c.cmd.Process.Kill()
-		if c.cmd.ProcessState == nil {
-			c.cmd.Wait()
-		}
+	if !c.reaped {
+		unix.Kill(c.first, unix.SIGKILL)
+		c.waitFirst()
 	}
 	if c.pid > 0 && !c.direct {
 		// Reaped by a subreaper or by init; wait until it is really gone so

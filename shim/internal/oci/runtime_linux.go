@@ -23,6 +23,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-project/berth/internal/forkexec"
 	"github.com/berth-project/berth/internal/runstate"
 	"github.com/berth-project/berth/shim/internal/bundle"
 	"github.com/berth-project/berth/shim/internal/reaper"
@@ -264,14 +265,17 @@ func (r *Runtime) run(stdio *Stdio, stdin []byte, args ...string) ([]byte, error
 
 func (r *Runtime) runOpts(o runOpts, args ...string) ([]byte, error) {
 	stdio, stdin := o.stdio, o.stdin
-	cmd := exec.Command(r.Binary, append(r.globalArgs(), args...)...)
-	cmd.Env = runtimeEnv()
-	// If the shim dies, the runtime must not finish setting up a container
-	// that nobody supervises.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	argv := append([]string{r.Binary}, append(r.globalArgs(), args...)...)
+	attr := forkexec.Attr{
+		Env:   runtimeEnv(),
+		Files: make([]*os.File, 3),
+		// If the shim dies, the runtime must not finish setting up a
+		// container that nobody supervises.
+		Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
+	}
 	var out *os.File
 	if stdio != nil {
-		setStdio(cmd, stdio)
+		attr.Files[0], attr.Files[1], attr.Files[2] = stdio.In, stdio.Out, stdio.Err
 	} else {
 		f, err := memfd("runtime-output", nil)
 		if err != nil {
@@ -279,7 +283,7 @@ func (r *Runtime) runOpts(o runOpts, args ...string) ([]byte, error) {
 		}
 		defer f.Close()
 		out = f
-		cmd.Stdout, cmd.Stderr = f, f
+		attr.Files[1], attr.Files[2] = f, f
 	}
 	if stdin != nil {
 		f, err := memfd("runtime-input", stdin)
@@ -287,7 +291,7 @@ func (r *Runtime) runOpts(o runOpts, args ...string) ([]byte, error) {
 			return nil, err
 		}
 		defer f.Close()
-		cmd.Stdin = f
+		attr.Files[0] = f
 	}
 	logOff := fileSize(r.Log)
 
@@ -300,18 +304,20 @@ func (r *Runtime) runOpts(o runOpts, args ...string) ([]byte, error) {
 		defer pr.Close()
 		defer pw.Close()
 		created, createdW = pr, pw
-		cmd.ExtraFiles = []*os.File{pw}
-		cmd.Env = append(cmd.Env, runstate.CreatedFDEnv+"=3")
+		attr.Files = append(attr.Files, pw)
+		attr.Env = append(attr.Env, runstate.CreatedFDEnv+"=3")
 	}
 
 	r.Reaper.Begin()
 	defer r.Reaper.End()
-	if err := cmd.Start(); err != nil {
+	// The reaper waits for it: no exec.Cmd, whose start would also cost a
+	// pidfd check (see internal/forkexec).
+	pid, err := forkexec.Start(r.Binary, argv, attr)
+	if err != nil {
 		return nil, fmt.Errorf("runtime %s: %w", args[0], err)
 	}
 	exited := make(chan reaper.Exit, 1)
-	r.Reaper.Watch(cmd.Process.Pid, func(e reaper.Exit) { exited <- e })
-	cmd.Process.Release()
+	r.Reaper.Watch(pid, func(e reaper.Exit) { exited <- e })
 	var e reaper.Exit
 	gotExit := false
 	if created != nil {
@@ -353,19 +359,6 @@ func (r *Runtime) runOpts(o runOpts, args ...string) ([]byte, error) {
 		msg = lastLine(output)
 	}
 	return output, &Error{Command: args[0], Status: e.Status, Msg: msg}
-}
-
-func setStdio(cmd *exec.Cmd, s *Stdio) {
-	// Assign only non-nil files: a typed nil in an io.Reader is not nil.
-	if s.In != nil {
-		cmd.Stdin = s.In
-	}
-	if s.Out != nil {
-		cmd.Stdout = s.Out
-	}
-	if s.Err != nil {
-		cmd.Stderr = s.Err
-	}
 }
 
 // runtimeEnv is the shim's environment without NOTIFY_SOCKET, which would
