@@ -596,6 +596,38 @@ func TestUserNamespace(t *testing.T) {
 		t.Errorf("exec'd id -u and uid_map = %q, want 0 and the mapping", got)
 	}
 
+	t.Run("joins a network namespace of the host's user namespace", func(t *testing.T) {
+		// As berthd's bridge networking does: the namespace is made by the
+		// host, the user namespace by the runtime. It is joined before
+		// the user namespace is made, and sysfs shows its interfaces.
+		name := newID(t)
+		if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+			t.Fatalf("ip netns add: %v: %s", err, out)
+		}
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+		path := "/run/netns/" + name
+		if out, err := exec.Command("ip", "netns", "exec", name, "ip", "link", "add", "berthv0", "type", "veth", "peer", "name", "berthv1").CombinedOutput(); err != nil {
+			t.Fatalf("veth in %s: %v: %s", name, err, out)
+		}
+		var st syscall.Stat_t
+		if err := syscall.Stat(path, &st); err != nil {
+			t.Fatal(err)
+		}
+		b := newBundle(t, "sh", "-c", "readlink /proc/self/ns/net; ls /sys/class/net | tr '\\n' ' '; echo; id -u")
+		chownTree(t, b.rootfs, hostID)
+		for dir := b.dir; dir != os.TempDir() && dir != "/"; dir = filepath.Dir(dir) {
+			os.Chmod(dir, 0o755)
+		}
+		b.edit(t, withNamespace(specs.UserNamespace, ""), withNamespace(specs.NetworkNamespace, path), func(s *specs.Spec) {
+			s.Linux.UIDMappings = mapping
+			s.Linux.GIDMappings = mapping
+		})
+		want := fmt.Sprintf("net:[%d]\nberthv0 berthv1 lo \n0\n", st.Ino)
+		if got := runOK(t, b); got != want {
+			t.Errorf("output %q, want %q (that namespace, its interfaces in /sys, root)", got, want)
+		}
+	})
+
 	t.Run("root of the container is not root of the host", func(t *testing.T) {
 		// A host file owned by host root, bind mounted in: container root
 		// cannot write it even though it is uid 0 inside.

@@ -18,6 +18,7 @@ import (
 	"github.com/berth-project/berth/internal/runstate"
 	"github.com/berth-project/berth/runtime/internal/cgroups"
 	"github.com/berth-project/berth/runtime/internal/nsenter"
+	rfs "github.com/berth-project/berth/runtime/internal/rootfs"
 )
 
 // CreateOpts are the inputs of `create` (and `run`).
@@ -64,6 +65,7 @@ type parentSpec struct {
 	Hooks       json.RawMessage   `json:"hooks"`
 	Annotations map[string]string `json:"annotations"`
 	Linux       *parentLinux      `json:"linux"`
+	Mounts      []specs.Mount     `json:"mounts"`
 }
 
 type parentLinux struct {
@@ -190,6 +192,32 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 		extra = append(extra, console)
 	}
 
+	if newFlags&unix.CLONE_NEWUSER != 0 && !cfg.HostMounts {
+		srcs, err := rfs.OpenBindSources(bundle, spec.Mounts)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		cfg.MountFds = map[int]int{}
+		for i, f := range srcs {
+			defer f.Close()
+			cfg.MountFds[i] = 3 + len(extra)
+			extra = append(extra, f)
+		}
+		for _, j := range join {
+			if j.typ != "net" {
+				continue
+			}
+			i, f, err := rfs.OpenSysfs(j.path, spec.Mounts)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			if f != nil {
+				defer f.Close()
+				cfg.MountFds[i] = 3 + len(extra)
+				extra = append(extra, f)
+			}
+		}
+	}
 	filter := compileAsync(o.Root, spec.Linux.Seccomp)
 	cgJoin := ""
 	if selfJoinPossible(join, newFlags) {
@@ -222,7 +250,10 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 					return fmt.Errorf("join cgroup: %w", err)
 				}
 			}
-			waitSet = goWait(func() error { return mgr.Set(cgroupResources(spec.Linux.Resources)) })
+			// Taken now: spec is a named result, which a failing
+			// return sets to nil while this may still run.
+			res := cgroupResources(spec.Linux.Resources)
+			waitSet = goWait(func() error { return mgr.Set(res) })
 			return nil
 		},
 		cgroupJoin: cgJoin,

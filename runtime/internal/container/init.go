@@ -170,7 +170,7 @@ func initContainer(cfg *initConfig, spec *specs.Spec, sock *os.File, enc *json.E
 		if err := chroot(cfg.Rootfs); err != nil {
 			return err
 		}
-	} else if err := rootfs.Setup(spec, cfg.Rootfs, cfg.NoPivot, beforePivot); err != nil {
+	} else if err := rootfs.Setup(spec, cfg.Rootfs, cfg.NoPivot, cfg.MountFds, beforePivot); err != nil {
 		return err
 	}
 	if _, err := unix.Setsid(); err != nil {

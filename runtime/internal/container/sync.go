@@ -68,4 +68,7 @@ type initConfig struct {
 	ExtraEnv     []string `json:"extra_env,omitempty"`
 	// Seccomp is linux.seccomp compiled by the parent (seccomp.Encode).
 	Seccomp []byte `json:"seccomp,omitempty"`
+	// MountFds are bind sources the parent opened, by mount index, for
+	// an init in a new user namespace (rootfs.OpenBindSources).
+	MountFds map[int]int `json:"mount_fds,omitempty"`
 }

@@ -196,6 +196,41 @@ static const char *subcommand(int argc, char **argv)
 /* Read by Go through Self(): Go does not see setenv from a constructor. */
 char berth_self[4096];
 /* Our original mount namespace, for containers that share it (Go: HostMountNS). */
+/* nsjoin is a namespace to join: its clone flag, an open fd, its path. */
+struct nsjoin {
+	int flag;
+	int fd;
+	int done;
+	char path[256];
+};
+
+/*
+ * join_others joins the namespaces of join not joined yet, but the user
+ * namespace; the mount namespace last. With tolerant, one refused for
+ * lack of privilege is left for a later call. It returns the flags
+ * joined.
+ */
+static int join_others(struct nsjoin *join, int njoin, int tolerant)
+{
+	int joined = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < njoin; i++) {
+			if (join[i].flag == CLONE_NEWUSER || join[i].done)
+				continue;
+			if ((join[i].flag == CLONE_NEWNS) != (pass == 1))
+				continue;
+			if (setns(join[i].fd, join[i].flag) < 0) {
+				if (tolerant && errno == EPERM)
+					continue;
+				bail("join namespace %s", join[i].path);
+			}
+			join[i].done = 1;
+			joined |= join[i].flag;
+		}
+	}
+	return joined;
+}
+
 int berth_hostns = -1;
 
 static void protect_self(int argc, char **argv)
@@ -237,11 +272,7 @@ void berth_nsenter(int argc, char **argv)
 		_exit(1);
 	syncfd = atoi(fdstr);
 
-	struct {
-		int flag;
-		int fd;
-		char path[256];
-	} join[MAXNS];
+	struct nsjoin join[MAXNS];
 	int njoin = 0, joined = 0;
 
 	const char *spec = getenv("_BERTH_NSJOIN");
@@ -258,6 +289,7 @@ void berth_nsenter(int argc, char **argv)
 				bail("unknown namespace type %s", line);
 			snprintf(join[njoin].path, sizeof(join[njoin].path), "%s", sp + 1);
 			join[njoin].flag = flag;
+			join[njoin].done = 0;
 			join[njoin].fd = open(sp + 1, O_RDONLY | O_CLOEXEC);
 			if (join[njoin].fd < 0)
 				bail("open namespace %s", sp + 1);
@@ -268,7 +300,15 @@ void berth_nsenter(int argc, char **argv)
 	const char *newstr = getenv("_BERTH_NSNEW");
 	int newflags = newstr ? atoi(newstr) : 0;
 
-	/* The user namespace first: it owns the others. */
+	/*
+	 * The other namespaces first, while we are still privileged where
+	 * they belong: those joined by path can belong to the host's user
+	 * namespace (berthd's network namespace), where a process that
+	 * entered or made a user namespace has no privilege left. Those that
+	 * need the user namespace (a caller without privilege on the host)
+	 * are joined after it.
+	 */
+	joined |= join_others(join, njoin, 1);
 	for (int i = 0; i < njoin; i++) {
 		if (join[i].flag != CLONE_NEWUSER)
 			continue;
@@ -276,7 +316,7 @@ void berth_nsenter(int argc, char **argv)
 			bail("join user namespace %s", join[i].path);
 		joined |= CLONE_NEWUSER;
 	}
-	if (newflags & CLONE_NEWUSER) {
+	if (newflags & CLONE_NEWUSER && !(joined & CLONE_NEWUSER)) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			bail("create user namespace");
 		/* The parent writes our uid_map and gid_map. */
@@ -289,18 +329,7 @@ void berth_nsenter(int argc, char **argv)
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			bail("become root in the user namespace");
 	}
-	/* The mount namespace last, so the others are joined with paths of the host. */
-	for (int pass = 0; pass < 2; pass++) {
-		for (int i = 0; i < njoin; i++) {
-			if (join[i].flag == CLONE_NEWUSER)
-				continue;
-			if ((join[i].flag == CLONE_NEWNS) != (pass == 1))
-				continue;
-			if (setns(join[i].fd, join[i].flag) < 0)
-				bail("join namespace %s", join[i].path);
-			joined |= join[i].flag;
-		}
-	}
+	joined |= join_others(join, njoin, 0);
 	for (int i = 0; i < njoin; i++)
 		close(join[i].fd);
 

@@ -18,7 +18,9 @@ import (
 // leaves the process with rootfs as its root directory.
 // beforePivot runs once the mounts are in place, before the root changes
 // (the point where the createRuntime and createContainer hooks run).
-func Setup(spec *specs.Spec, rootfs string, noPivot bool, beforePivot func() error) error {
+// sources are the fds of bind sources opened by the parent, by mount
+// index (see OpenBindSources); the others are mounted by path.
+func Setup(spec *specs.Spec, rootfs string, noPivot bool, sources map[int]int, beforePivot func() error) error {
 	// Nothing we mount may propagate back to the host.
 	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("make / rslave: %w", err)
@@ -28,7 +30,15 @@ func Setup(spec *specs.Spec, rootfs string, noPivot bool, beforePivot func() err
 		return fmt.Errorf("bind mount rootfs %s: %w", rootfs, err)
 	}
 	for i := range spec.Mounts {
-		if err := mountEntry(rootfs, &spec.Mounts[i]); err != nil {
+		src := -1
+		if fd, ok := sources[i]; ok {
+			src = fd
+		}
+		err := mountEntry(rootfs, &spec.Mounts[i], src)
+		if src >= 0 {
+			unix.Close(src)
+		}
+		if err != nil {
 			return err
 		}
 	}
