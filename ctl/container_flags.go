@@ -18,6 +18,7 @@ import (
 type containerOptions struct {
 	name, workdir, user, entrypoint, hostname        string
 	interactive, tty, rm, readOnly, privileged, init bool
+	userNamespace                                    bool
 	env, envFile, labels, volumes, mounts, tmpfs     []string
 	capAdd, capDrop, securityOpt, publish, aliases   []string
 	memory, cpus, restart, network, stopSignal       string
@@ -47,6 +48,7 @@ func (o *containerOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.securityOpt, "security-opt", nil, "security options")
 	fs.BoolVar(&o.privileged, "privileged", false, "give extended privileges to this container")
 	fs.BoolVar(&o.init, "init", false, "run an init inside the container that forwards signals and reaps processes")
+	fs.BoolVar(&o.userNamespace, "user-namespace", false, "run the container in a user namespace of its own: its root is an unprivileged host user")
 	fs.StringVar(&o.restart, "restart", "no", "restart policy to apply when a container exits")
 	fs.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount a volume")
 	fs.StringArrayVar(&o.mounts, "mount", nil, "attach a filesystem mount to the container")
@@ -71,6 +73,9 @@ func (o *containerOptions) config(fs *pflag.FlagSet, image string, cmd []string)
 		ReadOnly: o.readOnly, CapAdd: o.capAdd, CapDrop: o.capDrop, SecurityOpt: o.securityOpt,
 		Privileged: o.privileged, Init: o.init, AutoRemove: o.rm, NetworkMode: o.network, Publish: o.publish,
 		NetworkAliases: o.aliases,
+	}
+	if o.userNamespace {
+		h.UsernsMode = "private"
 	}
 	cfg := &api.ContainerConfig{
 		Image: image, Cmd: cmd, WorkingDir: o.workdir, User: o.user, Hostname: o.hostname,

@@ -315,7 +315,8 @@ func WithAnnotations(a map[string]string) Opt {
 // WithUserNamespace runs the container in a new user namespace with these
 // id mappings, so its root is an unprivileged host user. As Docker does
 // with userns-remap, it drops net.ipv4.ping_group_range (its range names
-// groups the namespace does not map) and makes the cgroup mount writable
+// groups the namespace does not map) and net.ipv4.ip_unprivileged_port_start
+// (see below), and makes the cgroup mount writable
 // (the kernel refuses the read-only remount of a mount locked by a user
 // namespace).
 func WithUserNamespace(uidMap, gidMap []specs.LinuxIDMapping) Opt {
@@ -335,6 +336,9 @@ func WithUserNamespace(uidMap, gidMap []specs.LinuxIDMapping) Opt {
 		l.UIDMappings = slices.Clone(uidMap)
 		l.GIDMappings = slices.Clone(gidMap)
 		delete(l.Sysctl, "net.ipv4.ping_group_range")
+		// Likewise a network namespace made by the engine belongs to the
+		// host's user namespace: the engine sets this one itself.
+		delete(l.Sysctl, "net.ipv4.ip_unprivileged_port_start")
 		for i, m := range s.Mounts {
 			if m.Type == "cgroup" {
 				s.Mounts[i].Options = withoutReadonly(m.Options)

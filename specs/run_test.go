@@ -93,6 +93,7 @@ func TestRunOptions(t *testing.T) {
 			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
 			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 200000, Size: 65536}}
 			delete(s.Linux.Sysctl, "net.ipv4.ping_group_range")
+			delete(s.Linux.Sysctl, "net.ipv4.ip_unprivileged_port_start")
 			s.Mounts[4].Options = []string{"nosuid", "noexec", "nodev"}
 		}},
 		{"no new privileges", []Opt{WithNoNewPrivileges()}, func(s *specs.Spec) { s.Process.NoNewPrivileges = true }},

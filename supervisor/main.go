@@ -24,6 +24,7 @@ import (
 
 	"github.com/berth-project/berth/supervisor/api"
 	"github.com/berth-project/berth/supervisor/internal/build"
+	"github.com/berth-project/berth/supervisor/internal/bundle"
 	"github.com/berth-project/berth/supervisor/internal/config"
 	"github.com/berth-project/berth/supervisor/internal/containers"
 	"github.com/berth-project/berth/supervisor/internal/eventlog"
@@ -39,6 +40,9 @@ var (
 )
 
 func main() {
+	if os.Getenv(bundle.HolderEnv) != "" {
+		bundle.Hold() // a user namespace holder for an idmapped mount
+	}
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintf(os.Stderr, "berthd: %v\n", err)
 		os.Exit(1)

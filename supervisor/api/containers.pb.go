@@ -106,8 +106,15 @@ type HostConfig struct {
 	// network_aliases are --network-alias: more DNS names of the
 	// container on a user-defined network.
 	NetworkAliases []string `protobuf:"bytes,17,rep,name=network_aliases,json=networkAliases,proto3" json:"network_aliases,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// userns_mode is "private" (--user-namespace) for a user namespace of
+	// the container's own, "" for the host's.
+	UsernsMode string `protobuf:"bytes,18,opt,name=userns_mode,json=usernsMode,proto3" json:"userns_mode,omitempty"`
+	// userns_host_id is, with userns_mode "private", the host uid and gid
+	// that are root in the container: 0-65535 there are userns_host_id
+	// and the 65535 ids after it on the host. Create picks it.
+	UsernsHostId  uint32 `protobuf:"varint,19,opt,name=userns_host_id,json=usernsHostId,proto3" json:"userns_host_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HostConfig) Reset() {
@@ -257,6 +264,20 @@ func (x *HostConfig) GetNetworkAliases() []string {
 		return x.NetworkAliases
 	}
 	return nil
+}
+
+func (x *HostConfig) GetUsernsMode() string {
+	if x != nil {
+		return x.UsernsMode
+	}
+	return ""
+}
+
+func (x *HostConfig) GetUsernsHostId() uint32 {
+	if x != nil {
+		return x.UsernsHostId
+	}
+	return 0
 }
 
 // ContainerConfig is what `create` and `run` record for a container.
@@ -3230,7 +3251,7 @@ const file_containers_proto_rawDesc = "" +
 	"\x10containers.proto\x12\bberth.v1\x1a\fimages.proto\"@\n" +
 	"\rRestartPolicy\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
-	"\tmax_retry\x18\x02 \x01(\x05R\bmaxRetry\"\x93\x04\n" +
+	"\tmax_retry\x18\x02 \x01(\x05R\bmaxRetry\"\xda\x04\n" +
 	"\n" +
 	"HostConfig\x12\x14\n" +
 	"\x05binds\x18\x01 \x03(\tR\x05binds\x12\x16\n" +
@@ -3254,7 +3275,10 @@ const file_containers_proto_rawDesc = "" +
 	"autoRemove\x12!\n" +
 	"\fnetwork_mode\x18\x0f \x01(\tR\vnetworkMode\x12\x18\n" +
 	"\apublish\x18\x10 \x03(\tR\apublish\x12'\n" +
-	"\x0fnetwork_aliases\x18\x11 \x03(\tR\x0enetworkAliases\"\x88\x05\n" +
+	"\x0fnetwork_aliases\x18\x11 \x03(\tR\x0enetworkAliases\x12\x1f\n" +
+	"\vuserns_mode\x18\x12 \x01(\tR\n" +
+	"usernsMode\x12$\n" +
+	"\x0euserns_host_id\x18\x13 \x01(\rR\fusernsHostId\"\x88\x05\n" +
 	"\x0fContainerConfig\x12\x14\n" +
 	"\x05image\x18\x01 \x01(\tR\x05image\x12\x10\n" +
 	"\x03cmd\x18\x02 \x03(\tR\x03cmd\x12\x1e\n" +

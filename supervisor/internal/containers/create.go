@@ -28,6 +28,9 @@ func (s *Service) Create(ctx context.Context, req *api.CreateContainerRequest) (
 	if cfg.Host == nil {
 		cfg.Host = &api.HostConfig{}
 	}
+	if err := validateUserns(cfg.Host); err != nil {
+		return nil, err
+	}
 	if err := validate(cfg); err != nil {
 		return nil, err
 	}
@@ -63,6 +66,14 @@ func (s *Service) Create(ctx context.Context, req *api.CreateContainerRequest) (
 			s.releaseName(name, id)
 		}
 	}()
+	if cfg.Host.UsernsMode == usernsPrivate {
+		base, err := s.allocUserns(id)
+		if err != nil {
+			return nil, err
+		}
+		defer s.releaseUserns(base)
+		cfg.Host.UsernsHostId = base
+	}
 	raw, err := protojson.Marshal(cfg)
 	if err != nil {
 		return nil, err

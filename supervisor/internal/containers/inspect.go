@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/berth-project/berth/supervisor/api"
+	"github.com/berth-project/berth/supervisor/internal/bundle"
 	"github.com/berth-project/berth/supervisor/internal/metadata"
 	"github.com/berth-project/berth/supervisor/internal/network"
 )
@@ -105,6 +106,15 @@ type inspectHost struct {
 	NanoCpus       int64                    `json:"NanoCpus"`
 	PidsLimit      *int64                   `json:"PidsLimit"`
 	PortBindings   map[string][]inspectPort `json:"PortBindings"`
+	UsernsMode     string                   `json:"UsernsMode"`
+	// IDMappings is berth's own: with a user namespace, how its ids map
+	// to the host's (podman shows the same as IDMappings).
+	IDMappings *inspectIDMappings `json:"IDMappings,omitempty"`
+}
+
+type inspectIDMappings struct {
+	UIDMap []string `json:"UidMap"`
+	GIDMap []string `json:"GidMap"`
 }
 
 type inspectRestart struct {
@@ -185,7 +195,7 @@ func (s *Service) inspect(c *container) *inspectJSON {
 		HostConfig: inspectHost{
 			Binds: h.Binds, NetworkMode: h.NetworkMode, AutoRemove: h.AutoRemove,
 			CapAdd: h.CapAdd, CapDrop: h.CapDrop, Privileged: h.Privileged, ReadonlyRootfs: h.ReadOnly,
-			SecurityOpt: h.SecurityOpt, Memory: h.Memory, NanoCpus: h.NanoCpus,
+			SecurityOpt: h.SecurityOpt, Memory: h.Memory, NanoCpus: h.NanoCpus, UsernsMode: h.UsernsMode,
 		},
 		Config: inspectConfig{
 			Hostname: cfg.Hostname, User: cfg.User, AttachStdin: cfg.AttachStdin, AttachStdout: cfg.AttachStdout,
@@ -199,6 +209,10 @@ func (s *Service) inspect(c *container) *inspectJSON {
 		out.HostConfig.NetworkMode = "none" // recorded before networks existed
 	}
 	out.HostConfig.PortBindings = portBindings(h.Publish)
+	if root := usernsRoot(h); root >= 0 {
+		m := []string{fmt.Sprintf("0:%d:%d", root, bundle.IDMapSize)}
+		out.HostConfig.IDMappings = &inspectIDMappings{UIDMap: m, GIDMap: m}
+	}
 	if cfg.EntrypointSet {
 		out.Config.Entrypoint = cfg.Entrypoint
 	}

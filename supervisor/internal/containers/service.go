@@ -60,6 +60,9 @@ type Service struct {
 	mu    sync.Mutex
 	byID  map[string]*container
 	names map[string]string // name -> id
+	// usernsHeld are id ranges reserved by creates in progress
+	// (--user-namespace): base host id -> container id.
+	usernsHeld map[uint32]string
 
 	// ctx ends with berthd; restart timers and monitors use it.
 	ctx context.Context

@@ -149,6 +149,10 @@ func hostOpts(cfg *api.ContainerConfig, mounts []rspec.Mount) ([]specs.Opt, erro
 	if h.Privileged {
 		opts = append(opts, specs.WithPrivileged())
 	}
+	if h.UsernsMode == usernsPrivate {
+		m := []rspec.LinuxIDMapping{{ContainerID: 0, HostID: h.UsernsHostId, Size: bundle.IDMapSize}}
+		opts = append(opts, specs.WithUserNamespace(m, m))
+	}
 	return opts, nil
 }
 

@@ -248,7 +248,7 @@ func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *tas
 		return nil, nr.err
 	}
 	att, dNet := nr.att, nr.d
-	if err := writeNetworkFiles(p, hostname, att); err != nil {
+	if err := writeNetworkFiles(p, hostname, att, usernsRoot(c.cfg.Host)); err != nil {
 		return nil, err
 	}
 	if err := makeWorkdir(p.Rootfs(), c.cfg.WorkingDir, img.Config.WorkingDir); err != nil {
@@ -421,13 +421,20 @@ func makeWorkdir(rootfsDir string, dirs ...string) error {
 	return nil
 }
 
-// writeNetworkFiles writes hosts, hostname and resolv.conf.
-func writeNetworkFiles(p bundle.Paths, hostname string, att *NetworkAttachment) error {
+// writeNetworkFiles writes hosts, hostname and resolv.conf. With a user
+// namespace (rootID >= 0) they belong to the container's root, who may
+// edit them as in any container.
+func writeNetworkFiles(p bundle.Paths, hostname string, att *NetworkAttachment, rootID int) error {
 	for path, data := range map[string][]byte{
 		p.Hosts(): att.Hosts, p.Hostname(): []byte(hostname + "\n"), p.ResolvConf(): att.ResolvConf,
 	} {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			return err
+		}
+		if rootID >= 0 {
+			if err := os.Chown(path, rootID, rootID); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -443,7 +450,11 @@ func (s *Service) acquireRootfs(c *container, lowers []string) error {
 			return err
 		}
 		if !bundle.Mounted(c.paths.Rootfs()) {
-			if err := c.paths.MountRootfs(lowers); err != nil {
+			mount := c.paths.MountRootfs
+			if h := c.cfg.Host; h.UsernsMode == usernsPrivate {
+				mount = func(lowers []string) error { return c.paths.MountRootfsIDMapped(lowers, h.UsernsHostId) }
+			}
+			if err := mount(lowers); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -104,6 +105,15 @@ func newNetNSFd() (int, error) {
 		runtime.LockOSThread()
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 			ch <- result{-1, fmt.Errorf("unshare: %w", err)}
+			return
+		}
+		// Docker's default for a container's own network namespace:
+		// any port is bindable without CAP_NET_BIND_SERVICE. The spec
+		// sets it too, but a container in a user namespace cannot (the
+		// namespace belongs to the host's user namespace), so it is set
+		// here, where the sysctl files are this thread's namespace's.
+		if err := os.WriteFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", []byte("0"), 0); err != nil {
+			ch <- result{-1, fmt.Errorf("ip_unprivileged_port_start: %w", err)}
 			return
 		}
 		fd, err := unix.Open("/proc/self/task/"+strconv.Itoa(unix.Gettid())+"/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
