@@ -628,6 +628,44 @@ func TestUserNamespace(t *testing.T) {
 		}
 	})
 
+	t.Run("idmapped bind mount", func(t *testing.T) {
+		skipIfRunc(t, "runc 1.1 has no idmapped mounts")
+		// A mount with the container's mappings shows the files' owners
+		// as the container sees them, and files the container makes land
+		// on disk with its own ids: host root's file is root's inside,
+		// and the container root's new file is host root's on disk.
+		host := t.TempDir()
+		os.Chmod(host, 0o700) // not even reachable by the mapped root
+		os.WriteFile(filepath.Join(host, "root-file"), nil, 0o644)
+		os.WriteFile(filepath.Join(host, "user-file"), nil, 0o644)
+		os.Chown(filepath.Join(host, "user-file"), 1000, 1000)
+		b := newBundle(t, "sh", "-c", "stat -c %u:%g /data /data/root-file /data/user-file; touch /data/new && echo made")
+		chownTree(t, b.rootfs, hostID)
+		for dir := b.dir; dir != os.TempDir() && dir != "/"; dir = filepath.Dir(dir) {
+			os.Chmod(dir, 0o755)
+		}
+		m := bindMount(host, "/data", "rw")
+		m.UIDMappings, m.GIDMappings = mapping, mapping
+		b.edit(t, withNamespace(specs.UserNamespace, ""), withMounts(m), func(s *specs.Spec) {
+			s.Linux.UIDMappings = mapping
+			s.Linux.GIDMappings = mapping
+		})
+		if got, want := runOK(t, b), "0:0\n0:0\n1000:1000\nmade\n"; got != want {
+			t.Errorf("inside: %q, want %q", got, want)
+		}
+		var st syscall.Stat_t
+		if err := syscall.Stat(filepath.Join(host, "new"), &st); err != nil || st.Uid != 0 || st.Gid != 0 {
+			t.Errorf("the container root's new file on the host: %d:%d, %v; want 0:0 (not %d)", st.Uid, st.Gid, err, hostID)
+		}
+
+		// Without a user namespace of the container's own, refused.
+		b2 := newBundle(t, "true")
+		b2.edit(t, withMounts(m))
+		if _, stderr, code := runContainer(t, b2); code == 0 || !strings.Contains(stderr, "uidMappings") {
+			t.Errorf("idmapped mount without a user namespace: exit %d, %q; want an error naming uidMappings", code, stderr)
+		}
+	})
+
 	t.Run("root of the container is not root of the host", func(t *testing.T) {
 		// A host file owned by host root, bind mounted in: container root
 		// cannot write it even though it is uid 0 inside.

@@ -57,6 +57,9 @@ func featureDoc() features.Features {
 			Apparmor: &features.Apparmor{Enabled: &no},
 			Selinux:  &features.Selinux{Enabled: &no},
 			IntelRdt: &features.IntelRdt{Enabled: &no},
+			// Idmapped bind mounts, with the container's own mappings
+			// (through its user namespace).
+			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &yes}},
 		},
 		Annotations: map[string]string{
 			"org.opencontainers.runtime-spec.features.version": specs.Version,

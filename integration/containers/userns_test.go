@@ -94,6 +94,17 @@ func TestUserNamespace(t *testing.T) {
 	if uids[uint32(base)] {
 		t.Errorf("u1's range (%d) was given again while u1 exists", base)
 	}
+	// A named volume is idmapped: the container's files keep its ids on
+	// disk, and any container, with a user namespace or not, sees them so.
+	d.ok("run", "--rm", "--user-namespace", "-v", "uvol:/data", "busybox", "sh", "-c", "touch /data/f && chown 7:8 /data/f")
+	for _, args := range [][]string{
+		{"run", "--rm", "-v", "uvol:/data", "busybox", "stat", "-c", "%u:%g", "/data/f"},
+		{"run", "--rm", "--user-namespace", "-v", "uvol:/data", "busybox", "stat", "-c", "%u:%g", "/data/f"},
+	} {
+		if o := d.out(args...); o != "7:8" {
+			t.Errorf("berth %s = %q, want 7:8", strings.Join(args, " "), o)
+		}
+	}
 	// Without the flag, nothing changes.
 	if o := d.out("run", "--rm", "busybox", "cat", "/proc/self/uid_map"); len(strings.Fields(o)) != 3 || strings.Fields(o)[1] != "0" {
 		t.Errorf("a container without --user-namespace has uid_map %q, want the identity", o)

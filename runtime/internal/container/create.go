@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -192,11 +193,28 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 		extra = append(extra, console)
 	}
 
+	// Idmapped mounts (a mount's uidMappings) are made through the
+	// container's own user namespace, so they must map as it does.
+	var idmapped []int
+	for i, m := range spec.Mounts {
+		if len(m.UIDMappings) == 0 && len(m.GIDMappings) == 0 {
+			continue
+		}
+		if newFlags&unix.CLONE_NEWUSER == 0 || cfg.HostMounts {
+			return nil, nil, nil, fmt.Errorf("mount %s: uidMappings and gidMappings need a new user namespace", m.Destination)
+		}
+		if !slices.Equal(m.UIDMappings, spec.Linux.UIDMappings) || !slices.Equal(m.GIDMappings, spec.Linux.GIDMappings) {
+			return nil, nil, nil, fmt.Errorf("mount %s: its uidMappings and gidMappings must be the container's", m.Destination)
+		}
+		idmapped = append(idmapped, i)
+	}
+	var srcFiles map[int]*os.File
 	if newFlags&unix.CLONE_NEWUSER != 0 && !cfg.HostMounts {
 		srcs, err := rfs.OpenBindSources(bundle, spec.Mounts)
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		srcFiles = srcs
 		cfg.MountFds = map[int]int{}
 		for i, f := range srcs {
 			defer f.Close()
@@ -238,7 +256,19 @@ func create(o CreateOpts) (c *Container, ch *child, spec *parentSpec, err error)
 		stderr:   orStd(o.Stderr, os.Stderr),
 		extra:    extra,
 		userns: func(pid int) error {
-			return writeIDMaps(pid, spec.Linux.UIDMappings, spec.Linux.GIDMappings)
+			if err := writeIDMaps(pid, spec.Linux.UIDMappings, spec.Linux.GIDMappings); err != nil {
+				return err
+			}
+			for _, i := range idmapped {
+				f := srcFiles[i]
+				if f == nil {
+					return fmt.Errorf("mount %s: uidMappings on a mount that is not a bind", spec.Mounts[i].Destination)
+				}
+				if err := rfs.IDMap(f, pid, rfs.IsRecursiveBind(&spec.Mounts[i])); err != nil {
+					return err
+				}
+			}
+			return nil
 		},
 		stage1: func(pid int) error {
 			cgroupUsed = true

@@ -44,6 +44,32 @@ func OpenBindSources(dir string, mounts []specs.Mount) (map[int]*os.File, error)
 	return out, nil
 }
 
+// IDMap makes the detached mount tree f (from OpenBindSources) an
+// idmapped mount through the user namespace of process pid: once the
+// container's user namespace exists, for mounts with uidMappings.
+func IDMap(f *os.File, pid int, recursive bool) error {
+	ns, err := unix.Open(fmt.Sprintf("/proc/%d/ns/user", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(ns)
+	flags := unix.AT_EMPTY_PATH
+	if recursive {
+		flags |= unix.AT_RECURSIVE
+	}
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(ns)}
+	if err := unix.MountSetattr(int(f.Fd()), "", uint(flags), &attr); err != nil {
+		return fmt.Errorf("idmapped mount of %s: %w", f.Name(), err)
+	}
+	return nil
+}
+
+// IsRecursiveBind reports whether m is an rbind.
+func IsRecursiveBind(m *specs.Mount) bool {
+	o := parseOptions(m.Type, m.Options)
+	return o.bind && o.flags&unix.MS_REC != 0
+}
+
 // OpenSysfs makes, as a detached mount, the sysfs of mounts (if there is
 // one, by index) as seen from the network namespace at netnsPath. A new
 // user namespace may not mount sysfs while it does not own the network

@@ -243,6 +243,7 @@ func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *tas
 		return nil, err
 	}
 	s.recordVolumes(c, mounts)
+	idmapVolumes(c.cfg.Host, mounts, filepath.Join(s.opts.Root, "volumes"))
 	nr := joinNet()
 	if nr.err != nil {
 		return nil, nr.err
@@ -385,13 +386,39 @@ func (s *Service) resolveMounts(ctx context.Context, c *container, imageVolumes 
 	return out, nil
 }
 
+// idmapVolumes makes the named and anonymous volumes of a container with
+// a user namespace idmapped mounts (the OCI mount's uidMappings and
+// gidMappings, the container's own): the container's root owns what
+// root owns on disk, and a volume keeps the ids the container gave its
+// files, so it can be shared with any other container. Host directories
+// bound in are left as they are, as Docker leaves them: their files keep
+// host ownership (root's show as nobody).
+func idmapVolumes(h *api.HostConfig, mounts []rspec.Mount, volumesDir string) {
+	root := usernsRoot(h)
+	if root < 0 {
+		return
+	}
+	m := []rspec.LinuxIDMapping{{ContainerID: 0, HostID: uint32(root), Size: bundle.IDMapSize}}
+	for i := range mounts {
+		if isVolumeSource(mounts[i].Source, volumesDir) {
+			mounts[i].UIDMappings, mounts[i].GIDMappings = m, m
+		}
+	}
+}
+
+// isVolumeSource reports whether source is a volume's data directory,
+// ROOT/volumes/NAME/_data in the volume package's layout.
+func isVolumeSource(source, volumesDir string) bool {
+	return filepath.Dir(filepath.Dir(source)) == volumesDir && filepath.Base(source) == "_data"
+}
+
 // recordVolumes notes which volume each mount is, by its source:
 // ROOT/volumes/NAME/_data in the volume package's layout.
 func (s *Service) recordVolumes(c *container, mounts []rspec.Mount) {
 	dir := filepath.Join(s.opts.Root, "volumes")
 	vols := map[string]string{}
 	for _, m := range mounts {
-		if filepath.Dir(filepath.Dir(m.Source)) == dir && filepath.Base(m.Source) == "_data" {
+		if isVolumeSource(m.Source, dir) {
 			vols[m.Destination] = filepath.Base(filepath.Dir(m.Source))
 		}
 	}
