@@ -275,3 +275,63 @@ func TestBuildShellAndHealthcheck(t *testing.T) {
 		t.Errorf("Healthcheck: %s", got)
 	}
 }
+
+// TestBuildCopyChown: --chown takes names (through the image's
+// /etc/passwd and /etc/group) or numbers; without a group the gid is the
+// uid's number, as in Docker. An unknown name fails the build naming it.
+func TestBuildCopyChown(t *testing.T) {
+	d := startBerthd(t)
+	ctx := writeContext(t, map[string]string{
+		"Dockerfile": "FROM busybox\n" +
+			"COPY --chown=nobody:tty f /names\n" +
+			"COPY --chown=nobody f /user-only\n" +
+			"COPY --chown=7:nogroup f /mixed\n" +
+			"COPY --chown=12:34 f /numbers\n" +
+			"COPY --chown=1234 f /uid-only\n" +
+			"CMD stat -c '%n %u:%g' /names /user-only /mixed /numbers /uid-only\n",
+		"f": "x\n",
+	})
+	d.ok("build", "-t", "chown:1", ctx)
+	want := "/names 65534:5\n/user-only 65534:65534\n/mixed 7:65534\n/numbers 12:34\n/uid-only 1234:1234\n"
+	if got := d.ok("run", "--rm", "chown:1"); got != want {
+		t.Errorf("owners:\n%s\nwant\n%s", got, want)
+	}
+	for _, df := range []string{"FROM busybox\nCOPY --chown=nosuchuser f /x\n", "FROM busybox\nCOPY --chown=root:nosuchgroup f /x\n"} {
+		ctx := writeContext(t, map[string]string{"Dockerfile": df, "f": "x\n"})
+		r := d.fails("build", ctx)
+		if !strings.Contains(r.stderr, "nosuch") || !strings.Contains(r.stderr, "--chown") {
+			t.Errorf("%q: %v; want an error naming the --chown value", df, r)
+		}
+	}
+	if ps := d.out("ps", "-aq"); ps != "" {
+		t.Errorf("builds left containers: %s", ps)
+	}
+}
+
+// TestBuildCopyChmod: --chmod sets the permission bits of what COPY
+// copies, directories included, also from another stage; a mode that is
+// not octal fails the build.
+func TestBuildCopyChmod(t *testing.T) {
+	d := startBerthd(t)
+	ctx := writeContext(t, map[string]string{
+		"Dockerfile": "FROM busybox AS first\n" +
+			"COPY --chmod=600 f /f\n" +
+			"FROM busybox\n" +
+			"COPY --chmod=750 f /exec\n" +
+			"COPY --chmod=0700 dir /dir\n" +
+			"COPY --from=first --chmod=644 /f /from-first\n" +
+			"CMD stat -c '%n %a' /exec /dir/sub /dir/g /from-first\n",
+		"f":         "x\n",
+		"dir/g":     "y\n",
+		"dir/sub/h": "z\n",
+	})
+	d.ok("build", "-t", "chmod:1", ctx)
+	want := "/exec 750\n/dir/sub 700\n/dir/g 700\n/from-first 644\n"
+	if got := d.ok("run", "--rm", "chmod:1"); got != want {
+		t.Errorf("modes:\n%s\nwant\n%s", got, want)
+	}
+	bad := writeContext(t, map[string]string{"Dockerfile": "FROM busybox\nCOPY --chmod=u+x f /f\n", "f": "x\n"})
+	if r := d.fails("build", bad); !strings.Contains(r.stderr, "--chmod=u+x") {
+		t.Errorf("symbolic --chmod: %v; want an error naming it", r)
+	}
+}

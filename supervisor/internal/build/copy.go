@@ -2,6 +2,7 @@ package build
 
 import (
 	"archive/tar"
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/berth-project/berth/specs"
 	"github.com/berth-project/berth/supervisor/api"
 	"github.com/berth-project/berth/supervisor/internal/dockerfile"
 	"github.com/berth-project/berth/supervisor/internal/images"
@@ -111,20 +113,20 @@ func (b *builder) copyStep(in dockerfile.Instruction) error {
 		return fmt.Errorf("%s requires at least two arguments (line %d): %w", in.Cmd, in.Line, ErrInvalidArgument)
 	}
 	srcs, dest := words[:len(words)-1], words[len(words)-1]
-	uid, gid := -1, -1
+	uid, gid, mode := -1, -1, -1
 	for k, v := range in.Flags {
 		switch k {
 		case "chown":
-			u, g, _ := strings.Cut(v, ":")
-			if g == "" {
-				g = u
+			var err error
+			if uid, gid, err = b.chownIDs(v); err != nil {
+				return fmt.Errorf("%s --chown=%s (line %d): %w: %w", in.Cmd, v, in.Line, err, ErrInvalidArgument)
 			}
-			var err1, err2 error
-			uid, err1 = strconv.Atoi(u)
-			gid, err2 = strconv.Atoi(g)
-			if err1 != nil || err2 != nil {
-				return fmt.Errorf("%s --chown=%s (line %d): only numeric UID:GID is supported: %w", in.Cmd, v, in.Line, ErrInvalidArgument)
+		case "chmod":
+			m, err := strconv.ParseUint(v, 8, 32)
+			if err != nil || m > 0o7777 {
+				return fmt.Errorf("%s --chmod=%s (line %d): want an octal mode such as 755: %w", in.Cmd, v, in.Line, ErrInvalidArgument)
 			}
+			mode = int(m)
 		case "from":
 			if in.Cmd == "ADD" {
 				return fmt.Errorf("ADD does not support --from (line %d): %w", in.Line, ErrInvalidArgument)
@@ -141,7 +143,7 @@ func (b *builder) copyStep(in dockerfile.Instruction) error {
 		dest = d
 	}
 	if from, ok := in.Flags["from"]; ok {
-		return b.copyFrom(in, from, srcs, dest, uid, gid)
+		return b.copyFrom(in, from, srcs, dest, uid, gid, mode)
 	}
 	var list []source
 	for _, s := range srcs {
@@ -161,10 +163,10 @@ func (b *builder) copyStep(in dockerfile.Instruction) error {
 	}
 	destDir := strings.HasSuffix(dest, "/") || len(list) > 1 || len(srcs) > 1 || strings.ContainsAny(strings.Join(srcs, ""), "*?[")
 	h := sha256.New()
-	if err := b.writeSources(nil, h, list, "", false, -1, -1); err != nil {
+	if err := b.writeSources(nil, h, list, "", false, -1, -1, -1); err != nil {
 		return err
 	}
-	key := cacheKey(b.image, "copy", in.Original, dest, fmt.Sprintf("%x", h.Sum(nil)), strconv.Itoa(uid), strconv.Itoa(gid))
+	key := cacheKey(b.image, "copy", in.Original, dest, fmt.Sprintf("%x", h.Sum(nil)), strconv.Itoa(uid), strconv.Itoa(gid), strconv.Itoa(mode))
 	if id, ok := b.useCache(key); ok {
 		b.image = id
 		return nil
@@ -174,7 +176,7 @@ func (b *builder) copyStep(in dockerfile.Instruction) error {
 		// new image's first layer.
 		return b.firstLayer(in, key, func(w io.Writer) error {
 			tw := tar.NewWriter(w)
-			if err := b.writeSources(tw, nil, list, dest, destDir, max(uid, 0), max(gid, 0)); err != nil {
+			if err := b.writeSources(tw, nil, list, dest, destDir, max(uid, 0), max(gid, 0), mode); err != nil {
 				return err
 			}
 			return tw.Close()
@@ -182,7 +184,7 @@ func (b *builder) copyStep(in dockerfile.Instruction) error {
 	}
 	return b.extractInto(in, key, dest, uid >= 0, func(w io.Writer, isDir bool) error {
 		tw := tar.NewWriter(w)
-		if err := b.writeSources(tw, nil, list, dest, destDir || isDir, uid, gid); err != nil {
+		if err := b.writeSources(tw, nil, list, dest, destDir || isDir, uid, gid, mode); err != nil {
 			return err
 		}
 		return tw.Close()
@@ -284,7 +286,7 @@ func (b *builder) resolveSource(s string) ([]source, error) {
 
 // writeSources walks the sources: into h (names, modes, link targets and
 // contents: the cache digest) or into tw (the layer's files at dest).
-func (b *builder) writeSources(tw *tar.Writer, h hash.Hash, list []source, dest string, destIsDir bool, uid, gid int) error {
+func (b *builder) writeSources(tw *tar.Writer, h hash.Hash, list []source, dest string, destIsDir bool, uid, gid, mode int) error {
 	fsys := b.root.FS()
 	for _, src := range list {
 		base := dest
@@ -327,6 +329,7 @@ func (b *builder) writeSources(tw *tar.Writer, h hash.Hash, list []source, dest 
 				}
 				hdr.Name = strings.TrimPrefix(target, "/")
 				hdr.Uname, hdr.Gname, hdr.Uid, hdr.Gid = "", "", max(uid, 0), max(gid, 0)
+				setMode(hdr, mode)
 				hdr.Format = tar.FormatPAX
 				if fi.IsDir() {
 					hdr.Name += "/"
@@ -369,7 +372,7 @@ func isArchiveName(name string) bool {
 
 // copyFrom is COPY --from: each source is read from a container of the
 // stage's (or the named image's) image.
-func (b *builder) copyFrom(in dockerfile.Instruction, from string, srcs []string, dest string, uid, gid int) error {
+func (b *builder) copyFrom(in dockerfile.Instruction, from string, srcs []string, dest string, uid, gid, mode int) error {
 	img, ok := b.stages[strings.ToLower(from)]
 	if !ok {
 		ci, err := b.s.imgs.ForContainer(from)
@@ -378,7 +381,7 @@ func (b *builder) copyFrom(in dockerfile.Instruction, from string, srcs []string
 		}
 		img = ci.ID
 	}
-	key := cacheKey(b.image, "copy-from", img, in.Original, dest, strconv.Itoa(uid), strconv.Itoa(gid))
+	key := cacheKey(b.image, "copy-from", img, in.Original, dest, strconv.Itoa(uid), strconv.Itoa(gid), strconv.Itoa(mode))
 	if id, ok := b.useCache(key); ok {
 		b.image = id
 		return nil
@@ -408,7 +411,7 @@ func (b *builder) copyFrom(in dockerfile.Instruction, from string, srcs []string
 			}
 			pr, pw := io.Pipe()
 			go func() { pw.CloseWithError(b.s.ctrs.CopyFrom(ctx, &api.CopyFromRequest{Id: srcID, Path: p}, pw)) }()
-			if err := retar(pr, tw, st.GetIsDir(), base, uid, gid); err != nil {
+			if err := retar(pr, tw, st.GetIsDir(), base, uid, gid, mode); err != nil {
 				pr.CloseWithError(err)
 				return err
 			}
@@ -417,9 +420,17 @@ func (b *builder) copyFrom(in dockerfile.Instruction, from string, srcs []string
 	})
 }
 
+// setMode gives every entry but symlinks --chmod's permission bits (mode
+// -1: none given), to directories as to files, as BuildKit does.
+func setMode(hdr *tar.Header, mode int) {
+	if mode >= 0 && hdr.Typeflag != tar.TypeSymlink {
+		hdr.Mode = hdr.Mode&^0o7777 | int64(mode)
+	}
+}
+
 // retar copies a CopyFrom tar (its top entry named after the source) to
 // tw with the top renamed to base: a directory's contents go into base.
-func retar(r io.Reader, tw *tar.Writer, isDir bool, base string, uid, gid int) error {
+func retar(r io.Reader, tw *tar.Writer, isDir bool, base string, uid, gid, mode int) error {
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -442,6 +453,7 @@ func retar(r io.Reader, tw *tar.Writer, isDir bool, base string, uid, gid int) e
 		if uid >= 0 {
 			hdr.Uid, hdr.Gid = uid, gid
 		}
+		setMode(hdr, mode)
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
 		}
@@ -449,4 +461,93 @@ func retar(r io.Reader, tw *tar.Writer, isDir bool, base string, uid, gid int) e
 			return err
 		}
 	}
+}
+
+// chownIDs resolves --chown's USER[:GROUP] as Docker does: names through
+// the current image's /etc/passwd and /etc/group, and without a group the
+// gid is the uid's number (not the user's primary group).
+func (b *builder) chownIDs(v string) (uid, gid int, err error) {
+	u, g, hasGroup := strings.Cut(v, ":")
+	if u == "" || (hasGroup && g == "") {
+		return 0, 0, fmt.Errorf("want USER[:GROUP]")
+	}
+	uid, errU := strconv.Atoi(u)
+	gid, errG := strconv.Atoi(g)
+	if !hasGroup {
+		errG = nil
+	}
+	if errU == nil && errG == nil {
+		if !hasGroup {
+			gid = uid
+		}
+		if uid < 0 || gid < 0 {
+			return 0, 0, fmt.Errorf("ids must not be negative")
+		}
+		return uid, gid, nil
+	}
+	// Names: read the image's user and group files.
+	if b.image == "" {
+		return 0, 0, fmt.Errorf("names need the image's /etc/passwd and /etc/group, and FROM scratch has none")
+	}
+	dir, err := os.MkdirTemp("", "berth-chown-")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer os.RemoveAll(dir)
+	if err := b.imageFiles(dir, "/etc/passwd", "/etc/group"); err != nil {
+		return 0, 0, err
+	}
+	if errU != nil {
+		usr, _, err := specs.ResolveUser(dir, u)
+		if err != nil {
+			return 0, 0, err
+		}
+		uid = int(usr.UID)
+	}
+	switch {
+	case !hasGroup:
+		gid = uid
+	case errG != nil:
+		grp, _, err := specs.ResolveUser(dir, "0:"+g)
+		if err != nil {
+			return 0, 0, err
+		}
+		gid = int(grp.GID)
+	}
+	return uid, gid, nil
+}
+
+// imageFiles copies files of the current image (those that exist) into
+// dir under their own paths, through a throwaway container.
+func (b *builder) imageFiles(dir string, files ...string) error {
+	resp, err := b.s.ctrs.Create(b.ctx, &api.CreateContainerRequest{Config: &api.ContainerConfig{
+		Image: b.image, Cmd: []string{"/nonexistent-build-step"}, Entrypoint: []string{""}, EntrypointSet: true,
+		Host: &api.HostConfig{NetworkMode: "none"},
+	}})
+	if err != nil {
+		return fmt.Errorf("create container: %w", err)
+	}
+	defer b.s.removeContainer(resp.GetId())
+	for _, f := range files {
+		var buf bytes.Buffer
+		if err := b.s.ctrs.CopyFrom(b.ctx, &api.CopyFromRequest{Id: resp.GetId(), Path: f}, &buf); err != nil {
+			continue // a missing file counts as empty, as for USER
+		}
+		tr := tar.NewReader(&buf)
+		if _, err := tr.Next(); err != nil {
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(tr, 16<<20))
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(target, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
