@@ -18,7 +18,8 @@ import (
 type containerOptions struct {
 	name, workdir, user, entrypoint, hostname        string
 	interactive, tty, rm, readOnly, privileged, init bool
-	userNamespace                                    bool
+	userNamespace, noHealthcheck                     bool
+	health                                           healthFlags
 	env, envFile, labels, volumes, mounts, tmpfs     []string
 	capAdd, capDrop, securityOpt, publish, aliases   []string
 	memory, cpus, restart, network, stopSignal       string
@@ -58,6 +59,13 @@ func (o *containerOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.aliases, "network-alias", nil, "add a network-scoped alias for the container")
 	fs.StringVar(&o.network, "net", "", "connect a container to a network")
 	fs.MarkHidden("net")
+	fs.StringVar(&o.health.cmd, "health-cmd", "", "command to run to check health")
+	fs.DurationVar(&o.health.interval, "health-interval", 0, "time between running the check (ms|s|m|h) (default 0s)")
+	fs.DurationVar(&o.health.timeout, "health-timeout", 0, "maximum time to allow one check to run (ms|s|m|h) (default 0s)")
+	fs.DurationVar(&o.health.startPeriod, "health-start-period", 0, "start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)")
+	fs.DurationVar(&o.health.startInterval, "health-start-interval", 0, "time between running the check during the start period (ms|s|m|h) (default 0s)")
+	fs.IntVar(&o.health.retries, "health-retries", 0, "consecutive failures needed to report unhealthy")
+	fs.BoolVar(&o.noHealthcheck, "no-healthcheck", false, "disable any container-specified HEALTHCHECK")
 	fs.StringVar(&o.stopSignal, "stop-signal", "", "signal to stop the container")
 	fs.IntVar(&o.stopTimeout, "stop-timeout", -1, "timeout (in seconds) to stop a container")
 	// -h is --hostname, as in Docker: help keeps only its long form.
@@ -90,6 +98,9 @@ func (o *containerOptions) config(fs *pflag.FlagSet, image string, cmd []string)
 		}
 	}
 	var err error
+	if cfg.Healthcheck, err = o.healthConfig(); err != nil {
+		return nil, err
+	}
 	if o.memory != "" {
 		if h.Memory, err = specs.ParseMemory(o.memory); err != nil {
 			return nil, fmt.Errorf("invalid argument %q for \"-m, --memory\" flag: %w", o.memory, err)

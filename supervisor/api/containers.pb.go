@@ -301,8 +301,11 @@ type ContainerConfig struct {
 	Labels        map[string]string `protobuf:"bytes,15,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	StopSignal    string            `protobuf:"bytes,16,opt,name=stop_signal,json=stopSignal,proto3" json:"stop_signal,omitempty"`
 	// stop_timeout in seconds; -1 means the default (10).
-	StopTimeout   int32       `protobuf:"varint,17,opt,name=stop_timeout,json=stopTimeout,proto3" json:"stop_timeout,omitempty"`
-	Host          *HostConfig `protobuf:"bytes,18,opt,name=host,proto3" json:"host,omitempty"`
+	StopTimeout int32       `protobuf:"varint,17,opt,name=stop_timeout,json=stopTimeout,proto3" json:"stop_timeout,omitempty"`
+	Host        *HostConfig `protobuf:"bytes,18,opt,name=host,proto3" json:"host,omitempty"`
+	// healthcheck is --health-* (or --no-healthcheck); create merges in
+	// the image's HEALTHCHECK for what the flags leave unset.
+	Healthcheck   *HealthConfig `protobuf:"bytes,19,opt,name=healthcheck,proto3" json:"healthcheck,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -463,6 +466,100 @@ func (x *ContainerConfig) GetHost() *HostConfig {
 	return nil
 }
 
+func (x *ContainerConfig) GetHealthcheck() *HealthConfig {
+	if x != nil {
+		return x.Healthcheck
+	}
+	return nil
+}
+
+// HealthConfig is a health check, as Docker's Config.Healthcheck: test is
+// [] (inherit), ["NONE"], ["CMD", argv...] or ["CMD-SHELL", command];
+// durations in nanoseconds, 0 meaning inherit (then the default).
+type HealthConfig struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Test          []string               `protobuf:"bytes,1,rep,name=test,proto3" json:"test,omitempty"`
+	Interval      int64                  `protobuf:"varint,2,opt,name=interval,proto3" json:"interval,omitempty"`
+	Timeout       int64                  `protobuf:"varint,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	StartPeriod   int64                  `protobuf:"varint,4,opt,name=start_period,json=startPeriod,proto3" json:"start_period,omitempty"`
+	Retries       int32                  `protobuf:"varint,5,opt,name=retries,proto3" json:"retries,omitempty"`
+	StartInterval int64                  `protobuf:"varint,6,opt,name=start_interval,json=startInterval,proto3" json:"start_interval,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HealthConfig) Reset() {
+	*x = HealthConfig{}
+	mi := &file_containers_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HealthConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HealthConfig) ProtoMessage() {}
+
+func (x *HealthConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_containers_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HealthConfig.ProtoReflect.Descriptor instead.
+func (*HealthConfig) Descriptor() ([]byte, []int) {
+	return file_containers_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *HealthConfig) GetTest() []string {
+	if x != nil {
+		return x.Test
+	}
+	return nil
+}
+
+func (x *HealthConfig) GetInterval() int64 {
+	if x != nil {
+		return x.Interval
+	}
+	return 0
+}
+
+func (x *HealthConfig) GetTimeout() int64 {
+	if x != nil {
+		return x.Timeout
+	}
+	return 0
+}
+
+func (x *HealthConfig) GetStartPeriod() int64 {
+	if x != nil {
+		return x.StartPeriod
+	}
+	return 0
+}
+
+func (x *HealthConfig) GetRetries() int32 {
+	if x != nil {
+		return x.Retries
+	}
+	return 0
+}
+
+func (x *HealthConfig) GetStartInterval() int64 {
+	if x != nil {
+		return x.StartInterval
+	}
+	return 0
+}
+
 type CreateContainerRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -473,7 +570,7 @@ type CreateContainerRequest struct {
 
 func (x *CreateContainerRequest) Reset() {
 	*x = CreateContainerRequest{}
-	mi := &file_containers_proto_msgTypes[3]
+	mi := &file_containers_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -485,7 +582,7 @@ func (x *CreateContainerRequest) String() string {
 func (*CreateContainerRequest) ProtoMessage() {}
 
 func (x *CreateContainerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[3]
+	mi := &file_containers_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -498,7 +595,7 @@ func (x *CreateContainerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateContainerRequest.ProtoReflect.Descriptor instead.
 func (*CreateContainerRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{3}
+	return file_containers_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CreateContainerRequest) GetName() string {
@@ -525,7 +622,7 @@ type CreateContainerResponse struct {
 
 func (x *CreateContainerResponse) Reset() {
 	*x = CreateContainerResponse{}
-	mi := &file_containers_proto_msgTypes[4]
+	mi := &file_containers_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -537,7 +634,7 @@ func (x *CreateContainerResponse) String() string {
 func (*CreateContainerResponse) ProtoMessage() {}
 
 func (x *CreateContainerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[4]
+	mi := &file_containers_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -550,7 +647,7 @@ func (x *CreateContainerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateContainerResponse.ProtoReflect.Descriptor instead.
 func (*CreateContainerResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{4}
+	return file_containers_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CreateContainerResponse) GetId() string {
@@ -576,7 +673,7 @@ type StartContainerRequest struct {
 
 func (x *StartContainerRequest) Reset() {
 	*x = StartContainerRequest{}
-	mi := &file_containers_proto_msgTypes[5]
+	mi := &file_containers_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -588,7 +685,7 @@ func (x *StartContainerRequest) String() string {
 func (*StartContainerRequest) ProtoMessage() {}
 
 func (x *StartContainerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[5]
+	mi := &file_containers_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -601,7 +698,7 @@ func (x *StartContainerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartContainerRequest.ProtoReflect.Descriptor instead.
 func (*StartContainerRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{5}
+	return file_containers_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *StartContainerRequest) GetId() string {
@@ -621,7 +718,7 @@ type StartContainerResponse struct {
 
 func (x *StartContainerResponse) Reset() {
 	*x = StartContainerResponse{}
-	mi := &file_containers_proto_msgTypes[6]
+	mi := &file_containers_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -633,7 +730,7 @@ func (x *StartContainerResponse) String() string {
 func (*StartContainerResponse) ProtoMessage() {}
 
 func (x *StartContainerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[6]
+	mi := &file_containers_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -646,7 +743,7 @@ func (x *StartContainerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartContainerResponse.ProtoReflect.Descriptor instead.
 func (*StartContainerResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{6}
+	return file_containers_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *StartContainerResponse) GetAlreadyRunning() bool {
@@ -668,7 +765,7 @@ type StopContainerRequest struct {
 
 func (x *StopContainerRequest) Reset() {
 	*x = StopContainerRequest{}
-	mi := &file_containers_proto_msgTypes[7]
+	mi := &file_containers_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -680,7 +777,7 @@ func (x *StopContainerRequest) String() string {
 func (*StopContainerRequest) ProtoMessage() {}
 
 func (x *StopContainerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[7]
+	mi := &file_containers_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -693,7 +790,7 @@ func (x *StopContainerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopContainerRequest.ProtoReflect.Descriptor instead.
 func (*StopContainerRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{7}
+	return file_containers_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *StopContainerRequest) GetId() string {
@@ -725,7 +822,7 @@ type StopContainerResponse struct {
 
 func (x *StopContainerResponse) Reset() {
 	*x = StopContainerResponse{}
-	mi := &file_containers_proto_msgTypes[8]
+	mi := &file_containers_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -737,7 +834,7 @@ func (x *StopContainerResponse) String() string {
 func (*StopContainerResponse) ProtoMessage() {}
 
 func (x *StopContainerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[8]
+	mi := &file_containers_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -750,7 +847,7 @@ func (x *StopContainerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopContainerResponse.ProtoReflect.Descriptor instead.
 func (*StopContainerResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{8}
+	return file_containers_proto_rawDescGZIP(), []int{9}
 }
 
 type KillContainerRequest struct {
@@ -764,7 +861,7 @@ type KillContainerRequest struct {
 
 func (x *KillContainerRequest) Reset() {
 	*x = KillContainerRequest{}
-	mi := &file_containers_proto_msgTypes[9]
+	mi := &file_containers_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -776,7 +873,7 @@ func (x *KillContainerRequest) String() string {
 func (*KillContainerRequest) ProtoMessage() {}
 
 func (x *KillContainerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[9]
+	mi := &file_containers_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -789,7 +886,7 @@ func (x *KillContainerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KillContainerRequest.ProtoReflect.Descriptor instead.
 func (*KillContainerRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{9}
+	return file_containers_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *KillContainerRequest) GetId() string {
@@ -814,7 +911,7 @@ type KillContainerResponse struct {
 
 func (x *KillContainerResponse) Reset() {
 	*x = KillContainerResponse{}
-	mi := &file_containers_proto_msgTypes[10]
+	mi := &file_containers_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -826,7 +923,7 @@ func (x *KillContainerResponse) String() string {
 func (*KillContainerResponse) ProtoMessage() {}
 
 func (x *KillContainerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[10]
+	mi := &file_containers_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -839,7 +936,7 @@ func (x *KillContainerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KillContainerResponse.ProtoReflect.Descriptor instead.
 func (*KillContainerResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{10}
+	return file_containers_proto_rawDescGZIP(), []int{11}
 }
 
 type RemoveContainerRequest struct {
@@ -853,7 +950,7 @@ type RemoveContainerRequest struct {
 
 func (x *RemoveContainerRequest) Reset() {
 	*x = RemoveContainerRequest{}
-	mi := &file_containers_proto_msgTypes[11]
+	mi := &file_containers_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -865,7 +962,7 @@ func (x *RemoveContainerRequest) String() string {
 func (*RemoveContainerRequest) ProtoMessage() {}
 
 func (x *RemoveContainerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[11]
+	mi := &file_containers_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -878,7 +975,7 @@ func (x *RemoveContainerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveContainerRequest.ProtoReflect.Descriptor instead.
 func (*RemoveContainerRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{11}
+	return file_containers_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RemoveContainerRequest) GetId() string {
@@ -910,7 +1007,7 @@ type RemoveContainerResponse struct {
 
 func (x *RemoveContainerResponse) Reset() {
 	*x = RemoveContainerResponse{}
-	mi := &file_containers_proto_msgTypes[12]
+	mi := &file_containers_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -922,7 +1019,7 @@ func (x *RemoveContainerResponse) String() string {
 func (*RemoveContainerResponse) ProtoMessage() {}
 
 func (x *RemoveContainerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[12]
+	mi := &file_containers_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -935,7 +1032,7 @@ func (x *RemoveContainerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveContainerResponse.ProtoReflect.Descriptor instead.
 func (*RemoveContainerResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{12}
+	return file_containers_proto_rawDescGZIP(), []int{13}
 }
 
 type PauseContainerRequest struct {
@@ -947,7 +1044,7 @@ type PauseContainerRequest struct {
 
 func (x *PauseContainerRequest) Reset() {
 	*x = PauseContainerRequest{}
-	mi := &file_containers_proto_msgTypes[13]
+	mi := &file_containers_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -959,7 +1056,7 @@ func (x *PauseContainerRequest) String() string {
 func (*PauseContainerRequest) ProtoMessage() {}
 
 func (x *PauseContainerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[13]
+	mi := &file_containers_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -972,7 +1069,7 @@ func (x *PauseContainerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseContainerRequest.ProtoReflect.Descriptor instead.
 func (*PauseContainerRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{13}
+	return file_containers_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *PauseContainerRequest) GetId() string {
@@ -990,7 +1087,7 @@ type PauseContainerResponse struct {
 
 func (x *PauseContainerResponse) Reset() {
 	*x = PauseContainerResponse{}
-	mi := &file_containers_proto_msgTypes[14]
+	mi := &file_containers_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1002,7 +1099,7 @@ func (x *PauseContainerResponse) String() string {
 func (*PauseContainerResponse) ProtoMessage() {}
 
 func (x *PauseContainerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[14]
+	mi := &file_containers_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1015,7 +1112,7 @@ func (x *PauseContainerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseContainerResponse.ProtoReflect.Descriptor instead.
 func (*PauseContainerResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{14}
+	return file_containers_proto_rawDescGZIP(), []int{15}
 }
 
 type WaitContainerRequest struct {
@@ -1029,7 +1126,7 @@ type WaitContainerRequest struct {
 
 func (x *WaitContainerRequest) Reset() {
 	*x = WaitContainerRequest{}
-	mi := &file_containers_proto_msgTypes[15]
+	mi := &file_containers_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1041,7 +1138,7 @@ func (x *WaitContainerRequest) String() string {
 func (*WaitContainerRequest) ProtoMessage() {}
 
 func (x *WaitContainerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[15]
+	mi := &file_containers_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1054,7 +1151,7 @@ func (x *WaitContainerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitContainerRequest.ProtoReflect.Descriptor instead.
 func (*WaitContainerRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{15}
+	return file_containers_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WaitContainerRequest) GetId() string {
@@ -1081,7 +1178,7 @@ type WaitContainerResponse struct {
 
 func (x *WaitContainerResponse) Reset() {
 	*x = WaitContainerResponse{}
-	mi := &file_containers_proto_msgTypes[16]
+	mi := &file_containers_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1093,7 +1190,7 @@ func (x *WaitContainerResponse) String() string {
 func (*WaitContainerResponse) ProtoMessage() {}
 
 func (x *WaitContainerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[16]
+	mi := &file_containers_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1106,7 +1203,7 @@ func (x *WaitContainerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitContainerResponse.ProtoReflect.Descriptor instead.
 func (*WaitContainerResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{16}
+	return file_containers_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WaitContainerResponse) GetExitCode() int32 {
@@ -1133,7 +1230,7 @@ type RenameContainerRequest struct {
 
 func (x *RenameContainerRequest) Reset() {
 	*x = RenameContainerRequest{}
-	mi := &file_containers_proto_msgTypes[17]
+	mi := &file_containers_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1145,7 +1242,7 @@ func (x *RenameContainerRequest) String() string {
 func (*RenameContainerRequest) ProtoMessage() {}
 
 func (x *RenameContainerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[17]
+	mi := &file_containers_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1158,7 +1255,7 @@ func (x *RenameContainerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenameContainerRequest.ProtoReflect.Descriptor instead.
 func (*RenameContainerRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{17}
+	return file_containers_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RenameContainerRequest) GetId() string {
@@ -1183,7 +1280,7 @@ type RenameContainerResponse struct {
 
 func (x *RenameContainerResponse) Reset() {
 	*x = RenameContainerResponse{}
-	mi := &file_containers_proto_msgTypes[18]
+	mi := &file_containers_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1195,7 +1292,7 @@ func (x *RenameContainerResponse) String() string {
 func (*RenameContainerResponse) ProtoMessage() {}
 
 func (x *RenameContainerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[18]
+	mi := &file_containers_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1208,7 +1305,7 @@ func (x *RenameContainerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenameContainerResponse.ProtoReflect.Descriptor instead.
 func (*RenameContainerResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{18}
+	return file_containers_proto_rawDescGZIP(), []int{19}
 }
 
 type ListContainersRequest struct {
@@ -1222,7 +1319,7 @@ type ListContainersRequest struct {
 
 func (x *ListContainersRequest) Reset() {
 	*x = ListContainersRequest{}
-	mi := &file_containers_proto_msgTypes[19]
+	mi := &file_containers_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1234,7 +1331,7 @@ func (x *ListContainersRequest) String() string {
 func (*ListContainersRequest) ProtoMessage() {}
 
 func (x *ListContainersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[19]
+	mi := &file_containers_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1247,7 +1344,7 @@ func (x *ListContainersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListContainersRequest.ProtoReflect.Descriptor instead.
 func (*ListContainersRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{19}
+	return file_containers_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListContainersRequest) GetAll() bool {
@@ -1297,7 +1394,7 @@ type ContainerSummary struct {
 
 func (x *ContainerSummary) Reset() {
 	*x = ContainerSummary{}
-	mi := &file_containers_proto_msgTypes[20]
+	mi := &file_containers_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1309,7 +1406,7 @@ func (x *ContainerSummary) String() string {
 func (*ContainerSummary) ProtoMessage() {}
 
 func (x *ContainerSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[20]
+	mi := &file_containers_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1322,7 +1419,7 @@ func (x *ContainerSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerSummary.ProtoReflect.Descriptor instead.
 func (*ContainerSummary) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{20}
+	return file_containers_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ContainerSummary) GetId() string {
@@ -1446,7 +1543,7 @@ type ListContainersResponse struct {
 
 func (x *ListContainersResponse) Reset() {
 	*x = ListContainersResponse{}
-	mi := &file_containers_proto_msgTypes[21]
+	mi := &file_containers_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1458,7 +1555,7 @@ func (x *ListContainersResponse) String() string {
 func (*ListContainersResponse) ProtoMessage() {}
 
 func (x *ListContainersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[21]
+	mi := &file_containers_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1471,7 +1568,7 @@ func (x *ListContainersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListContainersResponse.ProtoReflect.Descriptor instead.
 func (*ListContainersResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{21}
+	return file_containers_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListContainersResponse) GetContainers() []*ContainerSummary {
@@ -1490,7 +1587,7 @@ type InspectContainersRequest struct {
 
 func (x *InspectContainersRequest) Reset() {
 	*x = InspectContainersRequest{}
-	mi := &file_containers_proto_msgTypes[22]
+	mi := &file_containers_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1502,7 +1599,7 @@ func (x *InspectContainersRequest) String() string {
 func (*InspectContainersRequest) ProtoMessage() {}
 
 func (x *InspectContainersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[22]
+	mi := &file_containers_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1515,7 +1612,7 @@ func (x *InspectContainersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectContainersRequest.ProtoReflect.Descriptor instead.
 func (*InspectContainersRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{22}
+	return file_containers_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *InspectContainersRequest) GetNames() []string {
@@ -1534,7 +1631,7 @@ type InspectContainersResponse struct {
 
 func (x *InspectContainersResponse) Reset() {
 	*x = InspectContainersResponse{}
-	mi := &file_containers_proto_msgTypes[23]
+	mi := &file_containers_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1546,7 +1643,7 @@ func (x *InspectContainersResponse) String() string {
 func (*InspectContainersResponse) ProtoMessage() {}
 
 func (x *InspectContainersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[23]
+	mi := &file_containers_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1559,7 +1656,7 @@ func (x *InspectContainersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectContainersResponse.ProtoReflect.Descriptor instead.
 func (*InspectContainersResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{23}
+	return file_containers_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *InspectContainersResponse) GetJson() [][]byte {
@@ -1586,7 +1683,7 @@ type LogsRequest struct {
 
 func (x *LogsRequest) Reset() {
 	*x = LogsRequest{}
-	mi := &file_containers_proto_msgTypes[24]
+	mi := &file_containers_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1598,7 +1695,7 @@ func (x *LogsRequest) String() string {
 func (*LogsRequest) ProtoMessage() {}
 
 func (x *LogsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[24]
+	mi := &file_containers_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1611,7 +1708,7 @@ func (x *LogsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogsRequest.ProtoReflect.Descriptor instead.
 func (*LogsRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{24}
+	return file_containers_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *LogsRequest) GetId() string {
@@ -1676,7 +1773,7 @@ type LogEntry struct {
 
 func (x *LogEntry) Reset() {
 	*x = LogEntry{}
-	mi := &file_containers_proto_msgTypes[25]
+	mi := &file_containers_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1688,7 +1785,7 @@ func (x *LogEntry) String() string {
 func (*LogEntry) ProtoMessage() {}
 
 func (x *LogEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[25]
+	mi := &file_containers_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1701,7 +1798,7 @@ func (x *LogEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogEntry.ProtoReflect.Descriptor instead.
 func (*LogEntry) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{25}
+	return file_containers_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *LogEntry) GetStream() int32 {
@@ -1734,7 +1831,7 @@ type LogsResponse struct {
 
 func (x *LogsResponse) Reset() {
 	*x = LogsResponse{}
-	mi := &file_containers_proto_msgTypes[26]
+	mi := &file_containers_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1746,7 +1843,7 @@ func (x *LogsResponse) String() string {
 func (*LogsResponse) ProtoMessage() {}
 
 func (x *LogsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[26]
+	mi := &file_containers_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1759,7 +1856,7 @@ func (x *LogsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogsResponse.ProtoReflect.Descriptor instead.
 func (*LogsResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{26}
+	return file_containers_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *LogsResponse) GetEntries() []*LogEntry {
@@ -1793,7 +1890,7 @@ type AttachInput struct {
 
 func (x *AttachInput) Reset() {
 	*x = AttachInput{}
-	mi := &file_containers_proto_msgTypes[27]
+	mi := &file_containers_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1805,7 +1902,7 @@ func (x *AttachInput) String() string {
 func (*AttachInput) ProtoMessage() {}
 
 func (x *AttachInput) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[27]
+	mi := &file_containers_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1818,7 +1915,7 @@ func (x *AttachInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachInput.ProtoReflect.Descriptor instead.
 func (*AttachInput) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{27}
+	return file_containers_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AttachInput) GetId() string {
@@ -1916,7 +2013,7 @@ type AttachOutput struct {
 
 func (x *AttachOutput) Reset() {
 	*x = AttachOutput{}
-	mi := &file_containers_proto_msgTypes[28]
+	mi := &file_containers_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1928,7 +2025,7 @@ func (x *AttachOutput) String() string {
 func (*AttachOutput) ProtoMessage() {}
 
 func (x *AttachOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[28]
+	mi := &file_containers_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1941,7 +2038,7 @@ func (x *AttachOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachOutput.ProtoReflect.Descriptor instead.
 func (*AttachOutput) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{28}
+	return file_containers_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AttachOutput) GetStream() int32 {
@@ -2018,7 +2115,7 @@ type ExecInput struct {
 
 func (x *ExecInput) Reset() {
 	*x = ExecInput{}
-	mi := &file_containers_proto_msgTypes[29]
+	mi := &file_containers_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2030,7 +2127,7 @@ func (x *ExecInput) String() string {
 func (*ExecInput) ProtoMessage() {}
 
 func (x *ExecInput) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[29]
+	mi := &file_containers_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2043,7 +2140,7 @@ func (x *ExecInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecInput.ProtoReflect.Descriptor instead.
 func (*ExecInput) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{29}
+	return file_containers_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ExecInput) GetId() string {
@@ -2161,7 +2258,7 @@ type TopRequest struct {
 
 func (x *TopRequest) Reset() {
 	*x = TopRequest{}
-	mi := &file_containers_proto_msgTypes[30]
+	mi := &file_containers_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2173,7 +2270,7 @@ func (x *TopRequest) String() string {
 func (*TopRequest) ProtoMessage() {}
 
 func (x *TopRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[30]
+	mi := &file_containers_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2186,7 +2283,7 @@ func (x *TopRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TopRequest.ProtoReflect.Descriptor instead.
 func (*TopRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{30}
+	return file_containers_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *TopRequest) GetId() string {
@@ -2212,7 +2309,7 @@ type TopRow struct {
 
 func (x *TopRow) Reset() {
 	*x = TopRow{}
-	mi := &file_containers_proto_msgTypes[31]
+	mi := &file_containers_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2224,7 +2321,7 @@ func (x *TopRow) String() string {
 func (*TopRow) ProtoMessage() {}
 
 func (x *TopRow) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[31]
+	mi := &file_containers_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2237,7 +2334,7 @@ func (x *TopRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TopRow.ProtoReflect.Descriptor instead.
 func (*TopRow) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{31}
+	return file_containers_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *TopRow) GetFields() []string {
@@ -2257,7 +2354,7 @@ type TopResponse struct {
 
 func (x *TopResponse) Reset() {
 	*x = TopResponse{}
-	mi := &file_containers_proto_msgTypes[32]
+	mi := &file_containers_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2269,7 +2366,7 @@ func (x *TopResponse) String() string {
 func (*TopResponse) ProtoMessage() {}
 
 func (x *TopResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[32]
+	mi := &file_containers_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2282,7 +2379,7 @@ func (x *TopResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TopResponse.ProtoReflect.Descriptor instead.
 func (*TopResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{32}
+	return file_containers_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *TopResponse) GetTitles() []string {
@@ -2311,7 +2408,7 @@ type StatsRequest struct {
 
 func (x *StatsRequest) Reset() {
 	*x = StatsRequest{}
-	mi := &file_containers_proto_msgTypes[33]
+	mi := &file_containers_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2323,7 +2420,7 @@ func (x *StatsRequest) String() string {
 func (*StatsRequest) ProtoMessage() {}
 
 func (x *StatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[33]
+	mi := &file_containers_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2336,7 +2433,7 @@ func (x *StatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatsRequest.ProtoReflect.Descriptor instead.
 func (*StatsRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{33}
+	return file_containers_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *StatsRequest) GetIds() []string {
@@ -2379,7 +2476,7 @@ type ContainerStats struct {
 
 func (x *ContainerStats) Reset() {
 	*x = ContainerStats{}
-	mi := &file_containers_proto_msgTypes[34]
+	mi := &file_containers_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2391,7 +2488,7 @@ func (x *ContainerStats) String() string {
 func (*ContainerStats) ProtoMessage() {}
 
 func (x *ContainerStats) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[34]
+	mi := &file_containers_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2404,7 +2501,7 @@ func (x *ContainerStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerStats.ProtoReflect.Descriptor instead.
 func (*ContainerStats) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{34}
+	return file_containers_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ContainerStats) GetId() string {
@@ -2493,7 +2590,7 @@ type StatsResponse struct {
 
 func (x *StatsResponse) Reset() {
 	*x = StatsResponse{}
-	mi := &file_containers_proto_msgTypes[35]
+	mi := &file_containers_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2505,7 +2602,7 @@ func (x *StatsResponse) String() string {
 func (*StatsResponse) ProtoMessage() {}
 
 func (x *StatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[35]
+	mi := &file_containers_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2518,7 +2615,7 @@ func (x *StatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatsResponse.ProtoReflect.Descriptor instead.
 func (*StatsResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{35}
+	return file_containers_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *StatsResponse) GetStats() []*ContainerStats {
@@ -2538,7 +2635,7 @@ type StatPathRequest struct {
 
 func (x *StatPathRequest) Reset() {
 	*x = StatPathRequest{}
-	mi := &file_containers_proto_msgTypes[36]
+	mi := &file_containers_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2550,7 +2647,7 @@ func (x *StatPathRequest) String() string {
 func (*StatPathRequest) ProtoMessage() {}
 
 func (x *StatPathRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[36]
+	mi := &file_containers_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2563,7 +2660,7 @@ func (x *StatPathRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatPathRequest.ProtoReflect.Descriptor instead.
 func (*StatPathRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{36}
+	return file_containers_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *StatPathRequest) GetId() string {
@@ -2595,7 +2692,7 @@ type StatPathResponse struct {
 
 func (x *StatPathResponse) Reset() {
 	*x = StatPathResponse{}
-	mi := &file_containers_proto_msgTypes[37]
+	mi := &file_containers_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2607,7 +2704,7 @@ func (x *StatPathResponse) String() string {
 func (*StatPathResponse) ProtoMessage() {}
 
 func (x *StatPathResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[37]
+	mi := &file_containers_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2620,7 +2717,7 @@ func (x *StatPathResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatPathResponse.ProtoReflect.Descriptor instead.
 func (*StatPathResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{37}
+	return file_containers_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *StatPathResponse) GetName() string {
@@ -2677,7 +2774,7 @@ type CopyFromRequest struct {
 
 func (x *CopyFromRequest) Reset() {
 	*x = CopyFromRequest{}
-	mi := &file_containers_proto_msgTypes[38]
+	mi := &file_containers_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2689,7 +2786,7 @@ func (x *CopyFromRequest) String() string {
 func (*CopyFromRequest) ProtoMessage() {}
 
 func (x *CopyFromRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[38]
+	mi := &file_containers_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2702,7 +2799,7 @@ func (x *CopyFromRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CopyFromRequest.ProtoReflect.Descriptor instead.
 func (*CopyFromRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{38}
+	return file_containers_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CopyFromRequest) GetId() string {
@@ -2741,7 +2838,7 @@ type CopyToRequest struct {
 
 func (x *CopyToRequest) Reset() {
 	*x = CopyToRequest{}
-	mi := &file_containers_proto_msgTypes[39]
+	mi := &file_containers_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2753,7 +2850,7 @@ func (x *CopyToRequest) String() string {
 func (*CopyToRequest) ProtoMessage() {}
 
 func (x *CopyToRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[39]
+	mi := &file_containers_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2766,7 +2863,7 @@ func (x *CopyToRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CopyToRequest.ProtoReflect.Descriptor instead.
 func (*CopyToRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{39}
+	return file_containers_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CopyToRequest) GetId() string {
@@ -2805,7 +2902,7 @@ type CopyToResponse struct {
 
 func (x *CopyToResponse) Reset() {
 	*x = CopyToResponse{}
-	mi := &file_containers_proto_msgTypes[40]
+	mi := &file_containers_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2817,7 +2914,7 @@ func (x *CopyToResponse) String() string {
 func (*CopyToResponse) ProtoMessage() {}
 
 func (x *CopyToResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[40]
+	mi := &file_containers_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2830,7 +2927,7 @@ func (x *CopyToResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CopyToResponse.ProtoReflect.Descriptor instead.
 func (*CopyToResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{40}
+	return file_containers_proto_rawDescGZIP(), []int{41}
 }
 
 type DiffRequest struct {
@@ -2842,7 +2939,7 @@ type DiffRequest struct {
 
 func (x *DiffRequest) Reset() {
 	*x = DiffRequest{}
-	mi := &file_containers_proto_msgTypes[41]
+	mi := &file_containers_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2854,7 +2951,7 @@ func (x *DiffRequest) String() string {
 func (*DiffRequest) ProtoMessage() {}
 
 func (x *DiffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[41]
+	mi := &file_containers_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2867,7 +2964,7 @@ func (x *DiffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffRequest.ProtoReflect.Descriptor instead.
 func (*DiffRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{41}
+	return file_containers_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *DiffRequest) GetId() string {
@@ -2888,7 +2985,7 @@ type Change struct {
 
 func (x *Change) Reset() {
 	*x = Change{}
-	mi := &file_containers_proto_msgTypes[42]
+	mi := &file_containers_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2900,7 +2997,7 @@ func (x *Change) String() string {
 func (*Change) ProtoMessage() {}
 
 func (x *Change) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[42]
+	mi := &file_containers_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2913,7 +3010,7 @@ func (x *Change) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Change.ProtoReflect.Descriptor instead.
 func (*Change) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{42}
+	return file_containers_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *Change) GetKind() int32 {
@@ -2939,7 +3036,7 @@ type DiffResponse struct {
 
 func (x *DiffResponse) Reset() {
 	*x = DiffResponse{}
-	mi := &file_containers_proto_msgTypes[43]
+	mi := &file_containers_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2951,7 +3048,7 @@ func (x *DiffResponse) String() string {
 func (*DiffResponse) ProtoMessage() {}
 
 func (x *DiffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[43]
+	mi := &file_containers_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2964,7 +3061,7 @@ func (x *DiffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffResponse.ProtoReflect.Descriptor instead.
 func (*DiffResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{43}
+	return file_containers_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *DiffResponse) GetChanges() []*Change {
@@ -2990,7 +3087,7 @@ type CommitRequest struct {
 
 func (x *CommitRequest) Reset() {
 	*x = CommitRequest{}
-	mi := &file_containers_proto_msgTypes[44]
+	mi := &file_containers_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3002,7 +3099,7 @@ func (x *CommitRequest) String() string {
 func (*CommitRequest) ProtoMessage() {}
 
 func (x *CommitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[44]
+	mi := &file_containers_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3015,7 +3112,7 @@ func (x *CommitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitRequest.ProtoReflect.Descriptor instead.
 func (*CommitRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{44}
+	return file_containers_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *CommitRequest) GetId() string {
@@ -3069,7 +3166,7 @@ type CommitResponse struct {
 
 func (x *CommitResponse) Reset() {
 	*x = CommitResponse{}
-	mi := &file_containers_proto_msgTypes[45]
+	mi := &file_containers_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3081,7 +3178,7 @@ func (x *CommitResponse) String() string {
 func (*CommitResponse) ProtoMessage() {}
 
 func (x *CommitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[45]
+	mi := &file_containers_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3094,7 +3191,7 @@ func (x *CommitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitResponse.ProtoReflect.Descriptor instead.
 func (*CommitResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{45}
+	return file_containers_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *CommitResponse) GetImageId() string {
@@ -3113,7 +3210,7 @@ type ExportRequest struct {
 
 func (x *ExportRequest) Reset() {
 	*x = ExportRequest{}
-	mi := &file_containers_proto_msgTypes[46]
+	mi := &file_containers_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3125,7 +3222,7 @@ func (x *ExportRequest) String() string {
 func (*ExportRequest) ProtoMessage() {}
 
 func (x *ExportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[46]
+	mi := &file_containers_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3138,7 +3235,7 @@ func (x *ExportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportRequest.ProtoReflect.Descriptor instead.
 func (*ExportRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{46}
+	return file_containers_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ExportRequest) GetId() string {
@@ -3157,7 +3254,7 @@ type PruneContainersRequest struct {
 
 func (x *PruneContainersRequest) Reset() {
 	*x = PruneContainersRequest{}
-	mi := &file_containers_proto_msgTypes[47]
+	mi := &file_containers_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3169,7 +3266,7 @@ func (x *PruneContainersRequest) String() string {
 func (*PruneContainersRequest) ProtoMessage() {}
 
 func (x *PruneContainersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[47]
+	mi := &file_containers_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3182,7 +3279,7 @@ func (x *PruneContainersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PruneContainersRequest.ProtoReflect.Descriptor instead.
 func (*PruneContainersRequest) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{47}
+	return file_containers_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *PruneContainersRequest) GetFilters() []string {
@@ -3202,7 +3299,7 @@ type PruneContainersResponse struct {
 
 func (x *PruneContainersResponse) Reset() {
 	*x = PruneContainersResponse{}
-	mi := &file_containers_proto_msgTypes[48]
+	mi := &file_containers_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3214,7 +3311,7 @@ func (x *PruneContainersResponse) String() string {
 func (*PruneContainersResponse) ProtoMessage() {}
 
 func (x *PruneContainersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_containers_proto_msgTypes[48]
+	mi := &file_containers_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3227,7 +3324,7 @@ func (x *PruneContainersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PruneContainersResponse.ProtoReflect.Descriptor instead.
 func (*PruneContainersResponse) Descriptor() ([]byte, []int) {
-	return file_containers_proto_rawDescGZIP(), []int{48}
+	return file_containers_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *PruneContainersResponse) GetDeleted() []string {
@@ -3278,7 +3375,7 @@ const file_containers_proto_rawDesc = "" +
 	"\x0fnetwork_aliases\x18\x11 \x03(\tR\x0enetworkAliases\x12\x1f\n" +
 	"\vuserns_mode\x18\x12 \x01(\tR\n" +
 	"usernsMode\x12$\n" +
-	"\x0euserns_host_id\x18\x13 \x01(\rR\fusernsHostId\"\x88\x05\n" +
+	"\x0euserns_host_id\x18\x13 \x01(\rR\fusernsHostId\"\xc2\x05\n" +
 	"\x0fContainerConfig\x12\x14\n" +
 	"\x05image\x18\x01 \x01(\tR\x05image\x12\x10\n" +
 	"\x03cmd\x18\x02 \x03(\tR\x03cmd\x12\x1e\n" +
@@ -3304,10 +3401,18 @@ const file_containers_proto_rawDesc = "" +
 	"\vstop_signal\x18\x10 \x01(\tR\n" +
 	"stopSignal\x12!\n" +
 	"\fstop_timeout\x18\x11 \x01(\x05R\vstopTimeout\x12(\n" +
-	"\x04host\x18\x12 \x01(\v2\x14.berth.v1.HostConfigR\x04host\x1a9\n" +
+	"\x04host\x18\x12 \x01(\v2\x14.berth.v1.HostConfigR\x04host\x128\n" +
+	"\vhealthcheck\x18\x13 \x01(\v2\x16.berth.v1.HealthConfigR\vhealthcheck\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"_\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbc\x01\n" +
+	"\fHealthConfig\x12\x12\n" +
+	"\x04test\x18\x01 \x03(\tR\x04test\x12\x1a\n" +
+	"\binterval\x18\x02 \x01(\x03R\binterval\x12\x18\n" +
+	"\atimeout\x18\x03 \x01(\x03R\atimeout\x12!\n" +
+	"\fstart_period\x18\x04 \x01(\x03R\vstartPeriod\x12\x18\n" +
+	"\aretries\x18\x05 \x01(\x05R\aretries\x12%\n" +
+	"\x0estart_interval\x18\x06 \x01(\x03R\rstartInterval\"_\n" +
 	"\x16CreateContainerRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x121\n" +
 	"\x06config\x18\x02 \x01(\v2\x19.berth.v1.ContainerConfigR\x06config\"E\n" +
@@ -3552,125 +3657,127 @@ func file_containers_proto_rawDescGZIP() []byte {
 	return file_containers_proto_rawDescData
 }
 
-var file_containers_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_containers_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_containers_proto_goTypes = []any{
 	(*RestartPolicy)(nil),             // 0: berth.v1.RestartPolicy
 	(*HostConfig)(nil),                // 1: berth.v1.HostConfig
 	(*ContainerConfig)(nil),           // 2: berth.v1.ContainerConfig
-	(*CreateContainerRequest)(nil),    // 3: berth.v1.CreateContainerRequest
-	(*CreateContainerResponse)(nil),   // 4: berth.v1.CreateContainerResponse
-	(*StartContainerRequest)(nil),     // 5: berth.v1.StartContainerRequest
-	(*StartContainerResponse)(nil),    // 6: berth.v1.StartContainerResponse
-	(*StopContainerRequest)(nil),      // 7: berth.v1.StopContainerRequest
-	(*StopContainerResponse)(nil),     // 8: berth.v1.StopContainerResponse
-	(*KillContainerRequest)(nil),      // 9: berth.v1.KillContainerRequest
-	(*KillContainerResponse)(nil),     // 10: berth.v1.KillContainerResponse
-	(*RemoveContainerRequest)(nil),    // 11: berth.v1.RemoveContainerRequest
-	(*RemoveContainerResponse)(nil),   // 12: berth.v1.RemoveContainerResponse
-	(*PauseContainerRequest)(nil),     // 13: berth.v1.PauseContainerRequest
-	(*PauseContainerResponse)(nil),    // 14: berth.v1.PauseContainerResponse
-	(*WaitContainerRequest)(nil),      // 15: berth.v1.WaitContainerRequest
-	(*WaitContainerResponse)(nil),     // 16: berth.v1.WaitContainerResponse
-	(*RenameContainerRequest)(nil),    // 17: berth.v1.RenameContainerRequest
-	(*RenameContainerResponse)(nil),   // 18: berth.v1.RenameContainerResponse
-	(*ListContainersRequest)(nil),     // 19: berth.v1.ListContainersRequest
-	(*ContainerSummary)(nil),          // 20: berth.v1.ContainerSummary
-	(*ListContainersResponse)(nil),    // 21: berth.v1.ListContainersResponse
-	(*InspectContainersRequest)(nil),  // 22: berth.v1.InspectContainersRequest
-	(*InspectContainersResponse)(nil), // 23: berth.v1.InspectContainersResponse
-	(*LogsRequest)(nil),               // 24: berth.v1.LogsRequest
-	(*LogEntry)(nil),                  // 25: berth.v1.LogEntry
-	(*LogsResponse)(nil),              // 26: berth.v1.LogsResponse
-	(*AttachInput)(nil),               // 27: berth.v1.AttachInput
-	(*AttachOutput)(nil),              // 28: berth.v1.AttachOutput
-	(*ExecInput)(nil),                 // 29: berth.v1.ExecInput
-	(*TopRequest)(nil),                // 30: berth.v1.TopRequest
-	(*TopRow)(nil),                    // 31: berth.v1.TopRow
-	(*TopResponse)(nil),               // 32: berth.v1.TopResponse
-	(*StatsRequest)(nil),              // 33: berth.v1.StatsRequest
-	(*ContainerStats)(nil),            // 34: berth.v1.ContainerStats
-	(*StatsResponse)(nil),             // 35: berth.v1.StatsResponse
-	(*StatPathRequest)(nil),           // 36: berth.v1.StatPathRequest
-	(*StatPathResponse)(nil),          // 37: berth.v1.StatPathResponse
-	(*CopyFromRequest)(nil),           // 38: berth.v1.CopyFromRequest
-	(*CopyToRequest)(nil),             // 39: berth.v1.CopyToRequest
-	(*CopyToResponse)(nil),            // 40: berth.v1.CopyToResponse
-	(*DiffRequest)(nil),               // 41: berth.v1.DiffRequest
-	(*Change)(nil),                    // 42: berth.v1.Change
-	(*DiffResponse)(nil),              // 43: berth.v1.DiffResponse
-	(*CommitRequest)(nil),             // 44: berth.v1.CommitRequest
-	(*CommitResponse)(nil),            // 45: berth.v1.CommitResponse
-	(*ExportRequest)(nil),             // 46: berth.v1.ExportRequest
-	(*PruneContainersRequest)(nil),    // 47: berth.v1.PruneContainersRequest
-	(*PruneContainersResponse)(nil),   // 48: berth.v1.PruneContainersResponse
-	nil,                               // 49: berth.v1.ContainerConfig.LabelsEntry
-	nil,                               // 50: berth.v1.ContainerSummary.LabelsEntry
-	(*DataChunk)(nil),                 // 51: berth.v1.DataChunk
+	(*HealthConfig)(nil),              // 3: berth.v1.HealthConfig
+	(*CreateContainerRequest)(nil),    // 4: berth.v1.CreateContainerRequest
+	(*CreateContainerResponse)(nil),   // 5: berth.v1.CreateContainerResponse
+	(*StartContainerRequest)(nil),     // 6: berth.v1.StartContainerRequest
+	(*StartContainerResponse)(nil),    // 7: berth.v1.StartContainerResponse
+	(*StopContainerRequest)(nil),      // 8: berth.v1.StopContainerRequest
+	(*StopContainerResponse)(nil),     // 9: berth.v1.StopContainerResponse
+	(*KillContainerRequest)(nil),      // 10: berth.v1.KillContainerRequest
+	(*KillContainerResponse)(nil),     // 11: berth.v1.KillContainerResponse
+	(*RemoveContainerRequest)(nil),    // 12: berth.v1.RemoveContainerRequest
+	(*RemoveContainerResponse)(nil),   // 13: berth.v1.RemoveContainerResponse
+	(*PauseContainerRequest)(nil),     // 14: berth.v1.PauseContainerRequest
+	(*PauseContainerResponse)(nil),    // 15: berth.v1.PauseContainerResponse
+	(*WaitContainerRequest)(nil),      // 16: berth.v1.WaitContainerRequest
+	(*WaitContainerResponse)(nil),     // 17: berth.v1.WaitContainerResponse
+	(*RenameContainerRequest)(nil),    // 18: berth.v1.RenameContainerRequest
+	(*RenameContainerResponse)(nil),   // 19: berth.v1.RenameContainerResponse
+	(*ListContainersRequest)(nil),     // 20: berth.v1.ListContainersRequest
+	(*ContainerSummary)(nil),          // 21: berth.v1.ContainerSummary
+	(*ListContainersResponse)(nil),    // 22: berth.v1.ListContainersResponse
+	(*InspectContainersRequest)(nil),  // 23: berth.v1.InspectContainersRequest
+	(*InspectContainersResponse)(nil), // 24: berth.v1.InspectContainersResponse
+	(*LogsRequest)(nil),               // 25: berth.v1.LogsRequest
+	(*LogEntry)(nil),                  // 26: berth.v1.LogEntry
+	(*LogsResponse)(nil),              // 27: berth.v1.LogsResponse
+	(*AttachInput)(nil),               // 28: berth.v1.AttachInput
+	(*AttachOutput)(nil),              // 29: berth.v1.AttachOutput
+	(*ExecInput)(nil),                 // 30: berth.v1.ExecInput
+	(*TopRequest)(nil),                // 31: berth.v1.TopRequest
+	(*TopRow)(nil),                    // 32: berth.v1.TopRow
+	(*TopResponse)(nil),               // 33: berth.v1.TopResponse
+	(*StatsRequest)(nil),              // 34: berth.v1.StatsRequest
+	(*ContainerStats)(nil),            // 35: berth.v1.ContainerStats
+	(*StatsResponse)(nil),             // 36: berth.v1.StatsResponse
+	(*StatPathRequest)(nil),           // 37: berth.v1.StatPathRequest
+	(*StatPathResponse)(nil),          // 38: berth.v1.StatPathResponse
+	(*CopyFromRequest)(nil),           // 39: berth.v1.CopyFromRequest
+	(*CopyToRequest)(nil),             // 40: berth.v1.CopyToRequest
+	(*CopyToResponse)(nil),            // 41: berth.v1.CopyToResponse
+	(*DiffRequest)(nil),               // 42: berth.v1.DiffRequest
+	(*Change)(nil),                    // 43: berth.v1.Change
+	(*DiffResponse)(nil),              // 44: berth.v1.DiffResponse
+	(*CommitRequest)(nil),             // 45: berth.v1.CommitRequest
+	(*CommitResponse)(nil),            // 46: berth.v1.CommitResponse
+	(*ExportRequest)(nil),             // 47: berth.v1.ExportRequest
+	(*PruneContainersRequest)(nil),    // 48: berth.v1.PruneContainersRequest
+	(*PruneContainersResponse)(nil),   // 49: berth.v1.PruneContainersResponse
+	nil,                               // 50: berth.v1.ContainerConfig.LabelsEntry
+	nil,                               // 51: berth.v1.ContainerSummary.LabelsEntry
+	(*DataChunk)(nil),                 // 52: berth.v1.DataChunk
 }
 var file_containers_proto_depIdxs = []int32{
 	0,  // 0: berth.v1.HostConfig.restart_policy:type_name -> berth.v1.RestartPolicy
-	49, // 1: berth.v1.ContainerConfig.labels:type_name -> berth.v1.ContainerConfig.LabelsEntry
+	50, // 1: berth.v1.ContainerConfig.labels:type_name -> berth.v1.ContainerConfig.LabelsEntry
 	1,  // 2: berth.v1.ContainerConfig.host:type_name -> berth.v1.HostConfig
-	2,  // 3: berth.v1.CreateContainerRequest.config:type_name -> berth.v1.ContainerConfig
-	50, // 4: berth.v1.ContainerSummary.labels:type_name -> berth.v1.ContainerSummary.LabelsEntry
-	20, // 5: berth.v1.ListContainersResponse.containers:type_name -> berth.v1.ContainerSummary
-	25, // 6: berth.v1.LogsResponse.entries:type_name -> berth.v1.LogEntry
-	31, // 7: berth.v1.TopResponse.processes:type_name -> berth.v1.TopRow
-	34, // 8: berth.v1.StatsResponse.stats:type_name -> berth.v1.ContainerStats
-	42, // 9: berth.v1.DiffResponse.changes:type_name -> berth.v1.Change
-	3,  // 10: berth.v1.Containers.Create:input_type -> berth.v1.CreateContainerRequest
-	5,  // 11: berth.v1.Containers.Start:input_type -> berth.v1.StartContainerRequest
-	7,  // 12: berth.v1.Containers.Stop:input_type -> berth.v1.StopContainerRequest
-	7,  // 13: berth.v1.Containers.Restart:input_type -> berth.v1.StopContainerRequest
-	9,  // 14: berth.v1.Containers.Kill:input_type -> berth.v1.KillContainerRequest
-	11, // 15: berth.v1.Containers.Remove:input_type -> berth.v1.RemoveContainerRequest
-	13, // 16: berth.v1.Containers.Pause:input_type -> berth.v1.PauseContainerRequest
-	13, // 17: berth.v1.Containers.Unpause:input_type -> berth.v1.PauseContainerRequest
-	15, // 18: berth.v1.Containers.Wait:input_type -> berth.v1.WaitContainerRequest
-	17, // 19: berth.v1.Containers.Rename:input_type -> berth.v1.RenameContainerRequest
-	19, // 20: berth.v1.Containers.List:input_type -> berth.v1.ListContainersRequest
-	22, // 21: berth.v1.Containers.Inspect:input_type -> berth.v1.InspectContainersRequest
-	24, // 22: berth.v1.Containers.Logs:input_type -> berth.v1.LogsRequest
-	27, // 23: berth.v1.Containers.Attach:input_type -> berth.v1.AttachInput
-	29, // 24: berth.v1.Containers.Exec:input_type -> berth.v1.ExecInput
-	30, // 25: berth.v1.Containers.Top:input_type -> berth.v1.TopRequest
-	33, // 26: berth.v1.Containers.Stats:input_type -> berth.v1.StatsRequest
-	36, // 27: berth.v1.Containers.StatPath:input_type -> berth.v1.StatPathRequest
-	38, // 28: berth.v1.Containers.CopyFrom:input_type -> berth.v1.CopyFromRequest
-	39, // 29: berth.v1.Containers.CopyTo:input_type -> berth.v1.CopyToRequest
-	41, // 30: berth.v1.Containers.Diff:input_type -> berth.v1.DiffRequest
-	44, // 31: berth.v1.Containers.Commit:input_type -> berth.v1.CommitRequest
-	46, // 32: berth.v1.Containers.Export:input_type -> berth.v1.ExportRequest
-	47, // 33: berth.v1.Containers.Prune:input_type -> berth.v1.PruneContainersRequest
-	4,  // 34: berth.v1.Containers.Create:output_type -> berth.v1.CreateContainerResponse
-	6,  // 35: berth.v1.Containers.Start:output_type -> berth.v1.StartContainerResponse
-	8,  // 36: berth.v1.Containers.Stop:output_type -> berth.v1.StopContainerResponse
-	8,  // 37: berth.v1.Containers.Restart:output_type -> berth.v1.StopContainerResponse
-	10, // 38: berth.v1.Containers.Kill:output_type -> berth.v1.KillContainerResponse
-	12, // 39: berth.v1.Containers.Remove:output_type -> berth.v1.RemoveContainerResponse
-	14, // 40: berth.v1.Containers.Pause:output_type -> berth.v1.PauseContainerResponse
-	14, // 41: berth.v1.Containers.Unpause:output_type -> berth.v1.PauseContainerResponse
-	16, // 42: berth.v1.Containers.Wait:output_type -> berth.v1.WaitContainerResponse
-	18, // 43: berth.v1.Containers.Rename:output_type -> berth.v1.RenameContainerResponse
-	21, // 44: berth.v1.Containers.List:output_type -> berth.v1.ListContainersResponse
-	23, // 45: berth.v1.Containers.Inspect:output_type -> berth.v1.InspectContainersResponse
-	26, // 46: berth.v1.Containers.Logs:output_type -> berth.v1.LogsResponse
-	28, // 47: berth.v1.Containers.Attach:output_type -> berth.v1.AttachOutput
-	28, // 48: berth.v1.Containers.Exec:output_type -> berth.v1.AttachOutput
-	32, // 49: berth.v1.Containers.Top:output_type -> berth.v1.TopResponse
-	35, // 50: berth.v1.Containers.Stats:output_type -> berth.v1.StatsResponse
-	37, // 51: berth.v1.Containers.StatPath:output_type -> berth.v1.StatPathResponse
-	51, // 52: berth.v1.Containers.CopyFrom:output_type -> berth.v1.DataChunk
-	40, // 53: berth.v1.Containers.CopyTo:output_type -> berth.v1.CopyToResponse
-	43, // 54: berth.v1.Containers.Diff:output_type -> berth.v1.DiffResponse
-	45, // 55: berth.v1.Containers.Commit:output_type -> berth.v1.CommitResponse
-	51, // 56: berth.v1.Containers.Export:output_type -> berth.v1.DataChunk
-	48, // 57: berth.v1.Containers.Prune:output_type -> berth.v1.PruneContainersResponse
-	34, // [34:58] is the sub-list for method output_type
-	10, // [10:34] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	3,  // 3: berth.v1.ContainerConfig.healthcheck:type_name -> berth.v1.HealthConfig
+	2,  // 4: berth.v1.CreateContainerRequest.config:type_name -> berth.v1.ContainerConfig
+	51, // 5: berth.v1.ContainerSummary.labels:type_name -> berth.v1.ContainerSummary.LabelsEntry
+	21, // 6: berth.v1.ListContainersResponse.containers:type_name -> berth.v1.ContainerSummary
+	26, // 7: berth.v1.LogsResponse.entries:type_name -> berth.v1.LogEntry
+	32, // 8: berth.v1.TopResponse.processes:type_name -> berth.v1.TopRow
+	35, // 9: berth.v1.StatsResponse.stats:type_name -> berth.v1.ContainerStats
+	43, // 10: berth.v1.DiffResponse.changes:type_name -> berth.v1.Change
+	4,  // 11: berth.v1.Containers.Create:input_type -> berth.v1.CreateContainerRequest
+	6,  // 12: berth.v1.Containers.Start:input_type -> berth.v1.StartContainerRequest
+	8,  // 13: berth.v1.Containers.Stop:input_type -> berth.v1.StopContainerRequest
+	8,  // 14: berth.v1.Containers.Restart:input_type -> berth.v1.StopContainerRequest
+	10, // 15: berth.v1.Containers.Kill:input_type -> berth.v1.KillContainerRequest
+	12, // 16: berth.v1.Containers.Remove:input_type -> berth.v1.RemoveContainerRequest
+	14, // 17: berth.v1.Containers.Pause:input_type -> berth.v1.PauseContainerRequest
+	14, // 18: berth.v1.Containers.Unpause:input_type -> berth.v1.PauseContainerRequest
+	16, // 19: berth.v1.Containers.Wait:input_type -> berth.v1.WaitContainerRequest
+	18, // 20: berth.v1.Containers.Rename:input_type -> berth.v1.RenameContainerRequest
+	20, // 21: berth.v1.Containers.List:input_type -> berth.v1.ListContainersRequest
+	23, // 22: berth.v1.Containers.Inspect:input_type -> berth.v1.InspectContainersRequest
+	25, // 23: berth.v1.Containers.Logs:input_type -> berth.v1.LogsRequest
+	28, // 24: berth.v1.Containers.Attach:input_type -> berth.v1.AttachInput
+	30, // 25: berth.v1.Containers.Exec:input_type -> berth.v1.ExecInput
+	31, // 26: berth.v1.Containers.Top:input_type -> berth.v1.TopRequest
+	34, // 27: berth.v1.Containers.Stats:input_type -> berth.v1.StatsRequest
+	37, // 28: berth.v1.Containers.StatPath:input_type -> berth.v1.StatPathRequest
+	39, // 29: berth.v1.Containers.CopyFrom:input_type -> berth.v1.CopyFromRequest
+	40, // 30: berth.v1.Containers.CopyTo:input_type -> berth.v1.CopyToRequest
+	42, // 31: berth.v1.Containers.Diff:input_type -> berth.v1.DiffRequest
+	45, // 32: berth.v1.Containers.Commit:input_type -> berth.v1.CommitRequest
+	47, // 33: berth.v1.Containers.Export:input_type -> berth.v1.ExportRequest
+	48, // 34: berth.v1.Containers.Prune:input_type -> berth.v1.PruneContainersRequest
+	5,  // 35: berth.v1.Containers.Create:output_type -> berth.v1.CreateContainerResponse
+	7,  // 36: berth.v1.Containers.Start:output_type -> berth.v1.StartContainerResponse
+	9,  // 37: berth.v1.Containers.Stop:output_type -> berth.v1.StopContainerResponse
+	9,  // 38: berth.v1.Containers.Restart:output_type -> berth.v1.StopContainerResponse
+	11, // 39: berth.v1.Containers.Kill:output_type -> berth.v1.KillContainerResponse
+	13, // 40: berth.v1.Containers.Remove:output_type -> berth.v1.RemoveContainerResponse
+	15, // 41: berth.v1.Containers.Pause:output_type -> berth.v1.PauseContainerResponse
+	15, // 42: berth.v1.Containers.Unpause:output_type -> berth.v1.PauseContainerResponse
+	17, // 43: berth.v1.Containers.Wait:output_type -> berth.v1.WaitContainerResponse
+	19, // 44: berth.v1.Containers.Rename:output_type -> berth.v1.RenameContainerResponse
+	22, // 45: berth.v1.Containers.List:output_type -> berth.v1.ListContainersResponse
+	24, // 46: berth.v1.Containers.Inspect:output_type -> berth.v1.InspectContainersResponse
+	27, // 47: berth.v1.Containers.Logs:output_type -> berth.v1.LogsResponse
+	29, // 48: berth.v1.Containers.Attach:output_type -> berth.v1.AttachOutput
+	29, // 49: berth.v1.Containers.Exec:output_type -> berth.v1.AttachOutput
+	33, // 50: berth.v1.Containers.Top:output_type -> berth.v1.TopResponse
+	36, // 51: berth.v1.Containers.Stats:output_type -> berth.v1.StatsResponse
+	38, // 52: berth.v1.Containers.StatPath:output_type -> berth.v1.StatPathResponse
+	52, // 53: berth.v1.Containers.CopyFrom:output_type -> berth.v1.DataChunk
+	41, // 54: berth.v1.Containers.CopyTo:output_type -> berth.v1.CopyToResponse
+	44, // 55: berth.v1.Containers.Diff:output_type -> berth.v1.DiffResponse
+	46, // 56: berth.v1.Containers.Commit:output_type -> berth.v1.CommitResponse
+	52, // 57: berth.v1.Containers.Export:output_type -> berth.v1.DataChunk
+	49, // 58: berth.v1.Containers.Prune:output_type -> berth.v1.PruneContainersResponse
+	35, // [35:59] is the sub-list for method output_type
+	11, // [11:35] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_containers_proto_init() }
@@ -3685,7 +3792,7 @@ func file_containers_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_containers_proto_rawDesc), len(file_containers_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   51,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -51,6 +51,10 @@ func (s *Service) Create(ctx context.Context, req *api.CreateContainerRequest) (
 		return nil, err
 	}
 
+	cfg.Healthcheck = mergeHealth(cfg.Healthcheck, img.Healthcheck)
+	if err := validateHealth(cfg.Healthcheck); err != nil {
+		return nil, err
+	}
 	args := command(cfg, img.Config.Entrypoint, img.Config.Cmd)
 	if len(args) == 0 || args[0] == "" {
 		return nil, fmt.Errorf("no command specified: %w", ErrInvalidArgument)

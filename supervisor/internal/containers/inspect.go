@@ -88,6 +88,8 @@ type inspectState struct {
 	Error      string `json:"Error"`
 	StartedAt  string `json:"StartedAt"`
 	FinishedAt string `json:"FinishedAt"`
+	// Health is there when the container has a health check and ran.
+	Health *healthState `json:"Health,omitempty"`
 }
 
 type inspectHost struct {
@@ -151,6 +153,17 @@ type inspectConfig struct {
 	Labels       map[string]string `json:"Labels"`
 	StopSignal   string            `json:"StopSignal,omitempty"`
 	StopTimeout  *int              `json:"StopTimeout,omitempty"`
+	Healthcheck  *inspectHealth    `json:"Healthcheck,omitempty"`
+}
+
+// inspectHealth is Config.Healthcheck; durations in nanoseconds.
+type inspectHealth struct {
+	Test          []string `json:"Test"`
+	Interval      int64    `json:"Interval,omitempty"`
+	Timeout       int64    `json:"Timeout,omitempty"`
+	StartPeriod   int64    `json:"StartPeriod,omitempty"`
+	StartInterval int64    `json:"StartInterval,omitempty"`
+	Retries       int      `json:"Retries,omitempty"`
 }
 
 func timeString(t time.Time) string {
@@ -188,6 +201,7 @@ func (s *Service) inspect(c *container) *inspectJSON {
 			Paused: st.Status == "paused", Restarting: st.Status == "restarting", OOMKilled: st.OOMKilled,
 			Dead: st.Status == "dead", Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error,
 			StartedAt: timeString(st.StartedAt), FinishedAt: timeString(st.FinishedAt),
+			Health: c.healthSnapshot(),
 		},
 		Image: r.ImageID, ResolvConfPath: c.paths.ResolvConf(), HostnamePath: c.paths.Hostname(),
 		HostsPath: c.paths.Hosts(), LogPath: c.paths.Log(), Name: "/" + r.Name,
@@ -219,6 +233,10 @@ func (s *Service) inspect(c *container) *inspectJSON {
 	if cfg.StopTimeout >= 0 {
 		t := int(cfg.StopTimeout)
 		out.Config.StopTimeout = &t
+	}
+	if h := cfg.GetHealthcheck(); h != nil {
+		out.Config.Healthcheck = &inspectHealth{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout,
+			StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: int(h.Retries)}
 	}
 	if h.Init {
 		out.HostConfig.Init = &h.Init

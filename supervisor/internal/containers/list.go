@@ -45,6 +45,11 @@ func summary(c *container, r *metadata.Container, now time.Time) *api.ContainerS
 		Created: r.Created.Unix(), State: r.State.Status, Status: statusText(r.State, now),
 		Labels: c.cfg.Labels, ExitCode: int32(r.State.ExitCode), RestartCount: int32(r.State.RestartCount),
 	}
+	if r.State.Status == "running" {
+		if h := c.healthSnapshot(); h != nil {
+			sum.Status += " (" + healthLabel(h.Status) + ")"
+		}
+	}
 	if !r.State.StartedAt.IsZero() {
 		sum.StartedAt = r.State.StartedAt.UnixNano()
 	}
@@ -107,7 +112,7 @@ func statusText(st metadata.ContainerState, now time.Time) string {
 // filters are `ps -f` filters: key -> accepted values (any may match).
 type filters map[string][]string
 
-var filterKeys = map[string]bool{"id": true, "name": true, "status": true, "ancestor": true, "label": true, "exited": true}
+var filterKeys = map[string]bool{"id": true, "name": true, "status": true, "ancestor": true, "label": true, "exited": true, "health": true}
 
 func (s *Service) parseFilters(in []string) (filters, error) {
 	f := filters{}
@@ -122,6 +127,12 @@ func (s *Service) parseFilters(in []string) (filters, error) {
 			case "created", "restarting", "running", "removing", "paused", "exited", "dead":
 			default:
 				return nil, fmt.Errorf("invalid filter 'status=%s': %w", v, ErrInvalidArgument)
+			}
+		case "health":
+			switch v {
+			case healthStarting, healthHealthy, healthUnhealthy, "none":
+			default:
+				return nil, fmt.Errorf("invalid filter 'health=%s': %w", v, ErrInvalidArgument)
 			}
 		case "exited":
 			if _, err := strconv.Atoi(v); err != nil {
@@ -168,5 +179,22 @@ func (f filters) match(c *container, r *metadata.Container) bool {
 			k, val, hasVal := strings.Cut(v, "=")
 			have, ok := c.cfg.Labels[k]
 			return ok && (!hasVal || have == val)
+		}) &&
+		any("health", func(v string) bool {
+			// As Docker: a stopped container's last health still counts;
+			// "none" is a container without a health check.
+			h := c.healthSnapshot()
+			if h == nil {
+				return v == "none"
+			}
+			return h.Status == v
 		})
+}
+
+// healthLabel is how `docker ps` shows a health status.
+func healthLabel(status string) string {
+	if status == healthStarting {
+		return "health: starting"
+	}
+	return status
 }

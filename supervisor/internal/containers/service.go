@@ -133,6 +133,8 @@ type container struct {
 	restartDelay time.Duration
 	// exits counts exits, for wait --condition next-exit.
 	exits int
+	// health is the current run's health, nil without a health check.
+	health *healthState
 }
 
 func (s *Service) newContainer(r metadata.Container) (*container, error) {

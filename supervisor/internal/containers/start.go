@@ -123,6 +123,7 @@ func (s *Service) startLocked(ctx context.Context, c *container, o startOptions)
 	})
 	s.emit(c, "start", nil)
 	go s.monitor(c, t)
+	s.startHealth(c, t)
 	return false, nil
 }
 

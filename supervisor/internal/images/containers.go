@@ -29,6 +29,9 @@ type ContainerImage struct {
 	// ChainID of the top layer ("" for an image without layers).
 	ChainID string
 	Config  ocispec.ImageConfig
+	// Healthcheck is the image's HEALTHCHECK (Docker's config has it, the
+	// OCI image spec does not).
+	Healthcheck *v1.HealthConfig
 }
 
 // ForContainer resolves name as `run` does: a tag (docker.io/library and
@@ -78,6 +81,7 @@ func (s *Service) containerImage(img *metadata.Image) (*ContainerImage, error) {
 	if err := json.Unmarshal(b, &out.Config); err != nil {
 		return nil, fmt.Errorf("image %s: config: %w", shortID(img.ID), err)
 	}
+	out.Healthcheck = cfg.Config.Healthcheck
 	return out, nil
 }
 
