@@ -196,14 +196,10 @@ func (b *builder) copyStep(in dockerfile.Instruction) error {
 // write learns whether dest is a directory in the image.
 func (b *builder) extractInto(in dockerfile.Instruction, key, dest string, keepOwners bool, write func(w io.Writer, destIsDir bool) error) error {
 	ctx := b.ctx
-	resp, err := b.s.ctrs.Create(ctx, &api.CreateContainerRequest{Config: &api.ContainerConfig{
-		Image: b.image, Cmd: []string{"/nonexistent-build-step"}, Entrypoint: []string{""}, EntrypointSet: true,
-		Host: &api.HostConfig{NetworkMode: "none"},
-	}})
+	id, err := b.fileContainer(b.image)
 	if err != nil {
-		return fmt.Errorf("create container: %w", err)
+		return err
 	}
-	id := resp.GetId()
 	isDir := false
 	if st, err := b.s.ctrs.StatPath(ctx, &api.StatPathRequest{Id: id, Path: dest}); err == nil {
 		isDir = st.GetIsDir()
@@ -387,14 +383,10 @@ func (b *builder) copyFrom(in dockerfile.Instruction, from string, srcs []string
 		return nil
 	}
 	ctx := b.ctx
-	resp, err := b.s.ctrs.Create(ctx, &api.CreateContainerRequest{Config: &api.ContainerConfig{
-		Image: img, Cmd: []string{"/nonexistent-build-step"}, Entrypoint: []string{""}, EntrypointSet: true,
-		Host: &api.HostConfig{NetworkMode: "none"},
-	}})
+	srcID, err := b.fileContainer(img)
 	if err != nil {
-		return fmt.Errorf("create container: %w", err)
+		return err
 	}
-	srcID := resp.GetId()
 	defer b.s.removeContainer(srcID)
 	destDir := strings.HasSuffix(dest, "/") || len(srcs) > 1
 	return b.extractInto(in, key, dest, uid >= 0, func(w io.Writer, isDir bool) error {
@@ -520,17 +512,14 @@ func (b *builder) chownIDs(v string) (uid, gid int, err error) {
 // imageFiles copies files of the current image (those that exist) into
 // dir under their own paths, through a throwaway container.
 func (b *builder) imageFiles(dir string, files ...string) error {
-	resp, err := b.s.ctrs.Create(b.ctx, &api.CreateContainerRequest{Config: &api.ContainerConfig{
-		Image: b.image, Cmd: []string{"/nonexistent-build-step"}, Entrypoint: []string{""}, EntrypointSet: true,
-		Host: &api.HostConfig{NetworkMode: "none"},
-	}})
+	id, err := b.fileContainer(b.image)
 	if err != nil {
-		return fmt.Errorf("create container: %w", err)
+		return err
 	}
-	defer b.s.removeContainer(resp.GetId())
+	defer b.s.removeContainer(id)
 	for _, f := range files {
 		var buf bytes.Buffer
-		if err := b.s.ctrs.CopyFrom(b.ctx, &api.CopyFromRequest{Id: resp.GetId(), Path: f}, &buf); err != nil {
+		if err := b.s.ctrs.CopyFrom(b.ctx, &api.CopyFromRequest{Id: id, Path: f}, &buf); err != nil {
 			continue // a missing file counts as empty, as for USER
 		}
 		tr := tar.NewReader(&buf)
@@ -550,4 +539,18 @@ func (b *builder) imageFiles(dir string, files ...string) error {
 		}
 	}
 	return nil
+}
+
+// fileContainer creates a container of image that is never started, only
+// read from and written into (StatPath, CopyFrom, CopyTo); the caller
+// removes it.
+func (b *builder) fileContainer(image string) (string, error) {
+	resp, err := b.s.ctrs.Create(b.ctx, &api.CreateContainerRequest{Config: &api.ContainerConfig{
+		Image: image, Cmd: []string{"/nonexistent-build-step"}, Entrypoint: []string{""}, EntrypointSet: true,
+		Host: &api.HostConfig{NetworkMode: "none"},
+	}})
+	if err != nil {
+		return "", fmt.Errorf("create container: %w", err)
+	}
+	return resp.GetId(), nil
 }
