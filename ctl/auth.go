@@ -20,8 +20,8 @@ func registryAuth(ref string) *api.RegistryAuth {
 		return nil
 	}
 	cfg, err := a.Authorization()
-	if err != nil || cfg == nil {
-		return nil
+	if err != nil || cfg == nil || *cfg == (authn.AuthConfig{}) {
+		return nil // anonymous
 	}
 	return &api.RegistryAuth{
 		Username: cfg.Username, Password: cfg.Password,

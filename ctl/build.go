@@ -98,7 +98,7 @@ func runBuild(ctx context.Context, dir string, o buildOptions) error {
 	if err != nil {
 		return client.Wrap(err)
 	}
-	auths := fromAuths(filepath.Join(abs, dockerfile))
+	auths := fromAuths(filepath.Join(abs, dockerfile), args)
 	if err := stream.Send(&api.BuildInput{Dockerfile: dockerfile, Tags: o.tags, BuildArgs: args, NoCache: o.noCache, Quiet: o.quiet, Auths: auths}); err != nil {
 		return client.Wrap(err)
 	}
@@ -253,26 +253,58 @@ func packContext(dir, dockerfile string, ignore *dockerignore.Matcher, w io.Writ
 
 // fromAuths reads the Dockerfile's FROM images and returns the user's
 // credentials for each one that has some (berthd pulls a missing base
-// image). References with variables or naming earlier stages are
-// skipped: berthd resolves those itself.
-func fromAuths(dockerfile string) map[string]*api.RegistryAuth {
+// image), keyed by the reference as berthd expands it. Variables in FROM
+// are the ARGs declared before the first FROM, with their --build-arg
+// values (buildArgs, NAME=VALUE) or defaults; references naming earlier
+// stages or scratch need none.
+func fromAuths(dockerfile string, buildArgs []string) map[string]*api.RegistryAuth {
 	data, err := os.ReadFile(dockerfile)
 	if err != nil {
 		return nil
 	}
+	given := map[string]string{}
+	for _, a := range buildArgs {
+		k, v, _ := strings.Cut(a, "=")
+		given[k] = v
+	}
+	args := map[string]string{}
+	seenFrom := false
 	out := map[string]*api.RegistryAuth{}
-	for _, line := range strings.Split(string(data), "\n") {
+	text := strings.ReplaceAll(string(data), "\\\n", " ") // continuation lines
+	for _, line := range strings.Split(text, "\n") {
 		f := strings.Fields(line)
-		if len(f) < 2 || !strings.EqualFold(f[0], "FROM") {
+		if len(f) < 2 {
 			continue
 		}
+		switch strings.ToUpper(f[0]) {
+		case "ARG":
+			if seenFrom {
+				continue // a stage's own ARGs are not seen by FROM
+			}
+			for _, a := range f[1:] {
+				k, def, hasDef := strings.Cut(a, "=")
+				if v, ok := given[k]; ok {
+					args[k] = v
+				} else if hasDef {
+					args[k] = strings.Trim(def, `"'`)
+				} else {
+					args[k] = ""
+				}
+			}
+			continue
+		case "FROM":
+		default:
+			continue
+		}
+		seenFrom = true
 		ref := f[1]
 		for i := 1; i < len(f) && strings.HasPrefix(f[i], "--"); i++ { // --platform=...
 			if i+1 < len(f) {
 				ref = f[i+1]
 			}
 		}
-		if strings.Contains(ref, "$") || strings.EqualFold(ref, "scratch") {
+		ref = os.Expand(ref, func(name string) string { return expandArg(name, args) })
+		if ref == "" || strings.EqualFold(ref, "scratch") {
 			continue
 		}
 		if a := registryAuth(ref); a != nil {
@@ -280,4 +312,22 @@ func fromAuths(dockerfile string) map[string]*api.RegistryAuth {
 		}
 	}
 	return out
+}
+
+// expandArg is the value of a Dockerfile variable for os.Expand: NAME,
+// or NAME:-DEFAULT and NAME:+ALTERNATIVE as the Dockerfile reads them.
+func expandArg(name string, args map[string]string) string {
+	if k, def, ok := strings.Cut(name, ":-"); ok {
+		if v := args[k]; v != "" {
+			return v
+		}
+		return def
+	}
+	if k, alt, ok := strings.Cut(name, ":+"); ok {
+		if args[k] != "" {
+			return alt
+		}
+		return ""
+	}
+	return args[name]
 }
