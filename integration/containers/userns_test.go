@@ -1,6 +1,8 @@
 package containers
 
 import (
+	"archive/tar"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -105,6 +107,38 @@ func TestUserNamespace(t *testing.T) {
 			t.Errorf("berth %s = %q, want 7:8", strings.Join(args, " "), o)
 		}
 	}
+	// berthd's own writes and reads of the container's files use the
+	// container's ids: a new working directory, cp in (as root, or with
+	// -a its owners), cp out and export.
+	if o := d.out("run", "--rm", "--user-namespace", "-w", "/new/dir", "busybox", "stat", "-c", "%n %u:%g", "."); o != ". 0:0" {
+		t.Errorf("-w /new/dir: %q, want . 0:0", o)
+	}
+	d.ok("run", "-d", "--name", "u4", "--user-namespace", "busybox", "sh", "-c", "echo hi > /mine && chown 7:8 /mine && sleep 60")
+	src := filepath.Join(t.TempDir(), "in")
+	os.WriteFile(src, []byte("in\n"), 0o644)
+	os.Chown(src, 1234, 1234)
+	d.ok("cp", src, "u4:/in")
+	d.ok("cp", "-a", src, "u4:/in-a")
+	if o := d.out("exec", "u4", "stat", "-c", "%n %u:%g", "/in", "/in-a"); o != "/in 0:0\n/in-a 1234:1234" {
+		t.Errorf("cp into the container: %q", o)
+	}
+	export := d.ok("export", "u4")
+	owners := map[string]string{}
+	tr := tar.NewReader(strings.NewReader(export))
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		owners[h.Name] = fmt.Sprintf("%d:%d", h.Uid, h.Gid)
+	}
+	for name, want := range map[string]string{"mine": "7:8", "in-a": "1234:1234", "bin/busybox": "0:0"} {
+		if owners[name] != want {
+			t.Errorf("export: %s owned by %q, want %s", name, owners[name], want)
+		}
+	}
+	d.ok("rm", "-f", "u4")
+
 	// Without the flag, nothing changes.
 	if o := d.out("run", "--rm", "busybox", "cat", "/proc/self/uid_map"); len(strings.Fields(o)) != 3 || strings.Fields(o)[1] != "0" {
 		t.Errorf("a container without --user-namespace has uid_map %q, want the identity", o)

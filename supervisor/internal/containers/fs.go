@@ -27,7 +27,7 @@ func (s *Service) withRoot(ref string, fn func(c *container, r *rootfs.Root) err
 		return err
 	}
 	return s.withRootfs(c, func(dir string) error {
-		r, err := rootfs.Open(dir)
+		r, err := openRoot(c.cfg.Host, dir)
 		if err != nil {
 			return err
 		}

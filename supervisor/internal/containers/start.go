@@ -19,7 +19,6 @@ import (
 	"github.com/berth-project/berth/supervisor/api"
 	"github.com/berth-project/berth/supervisor/internal/bundle"
 	"github.com/berth-project/berth/supervisor/internal/metadata"
-	"github.com/berth-project/berth/supervisor/internal/rootfs"
 	"github.com/berth-project/berth/supervisor/internal/shimclient"
 )
 
@@ -253,7 +252,7 @@ func (s *Service) run(ctx context.Context, c *container, o startOptions) (_ *tas
 	if err := writeNetworkFiles(p, hostname, att, usernsRoot(c.cfg.Host)); err != nil {
 		return nil, err
 	}
-	if err := makeWorkdir(p.Rootfs(), c.cfg.WorkingDir, img.Config.WorkingDir); err != nil {
+	if err := makeWorkdir(c.cfg.Host, p.Rootfs(), c.cfg.WorkingDir, img.Config.WorkingDir); err != nil {
 		return nil, err
 	}
 	sp, err := s.buildSpec(c, runInputs{rootfs: p.Rootfs(), img: img, net: att, hostname: hostname, mounts: mounts})
@@ -430,12 +429,12 @@ func (s *Service) recordVolumes(c *container, mounts []rspec.Mount) {
 
 // makeWorkdir creates the working directory in the rootfs if the image
 // lacks it, as Docker does for -w and WORKDIR.
-func makeWorkdir(rootfsDir string, dirs ...string) error {
+func makeWorkdir(h *api.HostConfig, rootfsDir string, dirs ...string) error {
 	for _, d := range dirs {
 		if d == "" || !strings.HasPrefix(d, "/") {
 			continue
 		}
-		r, err := rootfs.Open(rootfsDir)
+		r, err := openRoot(h, rootfsDir)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/berth-project/berth/supervisor/api"
 	"github.com/berth-project/berth/supervisor/internal/bundle"
+	"github.com/berth-project/berth/supervisor/internal/rootfs"
 )
 
 // usernsPrivate is HostConfig.UsernsMode for --user-namespace.
@@ -143,4 +144,14 @@ func (s *Service) releaseUserns(base uint32) {
 	s.mu.Lock()
 	delete(s.usernsHeld, base)
 	s.mu.Unlock()
+}
+
+// openRoot opens a container's mounted root filesystem for berthd's own
+// reads and writes (cp, export, the working directory): with a user
+// namespace, with the container's ids (see rootfs.OpenShifted).
+func openRoot(h *api.HostConfig, dir string) (*rootfs.Root, error) {
+	if root := usernsRoot(h); root >= 0 {
+		return rootfs.OpenShifted(dir, uint32(root))
+	}
+	return rootfs.Open(dir)
 }

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,9 @@ import (
 type Root struct {
 	fd   int
 	path string
+	// shift is the host id of the container's root when it has a user
+	// namespace of its own (OpenShifted), else 0.
+	shift uint32
 }
 
 // Open opens the root at dir (a host path).
@@ -35,6 +39,59 @@ func Open(dir string) (*Root, error) {
 		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
 	}
 	return &Root{fd: fd, path: dir}, nil
+}
+
+// userNSSize is how many ids a container's user namespace maps.
+const userNSSize = 65536
+
+// OpenShifted opens the root of a container whose ids 0-65535 are host
+// ids shift and up, mounted through idmapped layers: the files show the
+// host ids. Tar reports the container's ids, and Extract and MkdirAll
+// create what the container's root would (as that host id: through the
+// idmapped container layer no other id can create anything, EOVERFLOW).
+func OpenShifted(dir string, shift uint32) (*Root, error) {
+	r, err := Open(dir)
+	if err == nil {
+		r.shift = shift
+	}
+	return r, err
+}
+
+// containerID is the container's view of host id v.
+func (r *Root) containerID(v uint32) int {
+	if r.shift == 0 {
+		return int(v)
+	}
+	if v >= r.shift && v-r.shift < userNSSize {
+		return int(v - r.shift)
+	}
+	return 65534 // unmapped: nobody, as the container sees it
+}
+
+// secbitNoSetuidFixup keeps capabilities across a change of fsuid.
+const secbitNoSetuidFixup = 1 << 2
+
+// asRoot runs fn as the container's root would create files: on a thread
+// of its own whose filesystem uid and gid are r.shift, with the
+// capabilities kept (chown of what it extracts). The thread is never
+// given back to Go. Without a shift fn just runs.
+func (r *Root) asRoot(fn func() error) error {
+	if r.shift == 0 {
+		return fn()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		errc <- func() error {
+			if err := unix.Prctl(unix.PR_SET_SECUREBITS, secbitNoSetuidFixup, 0, 0, 0); err != nil {
+				return fmt.Errorf("securebits: %w", err)
+			}
+			unix.RawSyscall(unix.SYS_SETFSGID, uintptr(r.shift), 0, 0)
+			unix.RawSyscall(unix.SYS_SETFSUID, uintptr(r.shift), 0, 0)
+			return fn()
+		}()
+	}()
+	return <-errc
 }
 
 // Close releases the root.
@@ -179,7 +236,7 @@ func (r *Root) Tar(p string, w io.Writer, o TarOptions) error {
 		pfd, base = fd, ""
 	}
 	tw := tar.NewWriter(w)
-	t := &tarrer{tw: tw, links: map[[2]uint64]string{}, whiteouts: o.Whiteouts}
+	t := &tarrer{tw: tw, links: map[[2]uint64]string{}, whiteouts: o.Whiteouts, r: r}
 	if err := t.add(pfd, base, o.Name); err != nil {
 		return err
 	}
@@ -187,6 +244,7 @@ func (r *Root) Tar(p string, w io.Writer, o TarOptions) error {
 }
 
 type tarrer struct {
+	r         *Root
 	tw        *tar.Writer
 	links     map[[2]uint64]string // dev/ino -> first tar name, for hard links
 	whiteouts bool
@@ -205,7 +263,7 @@ func (t *tarrer) add(dirfd int, name, tarName string) error {
 		return &os.PathError{Op: "stat", Path: tarName, Err: err}
 	}
 	hdr := &tar.Header{
-		Name: tarName, Mode: int64(st.Mode & 0o7777), Uid: int(st.Uid), Gid: int(st.Gid),
+		Name: tarName, Mode: int64(st.Mode & 0o7777), Uid: t.r.containerID(st.Uid), Gid: t.r.containerID(st.Gid),
 		ModTime: time.Unix(st.Mtim.Unix()), Format: tar.FormatPAX,
 	}
 	typ := st.Mode & unix.S_IFMT
@@ -339,12 +397,33 @@ func isOpaque(fd int) bool {
 type ExtractOptions struct {
 	// KeepOwners uses the tar's uid and gid (cp -a); otherwise root.
 	KeepOwners bool
+	shift      uint32 // the Root's
+}
+
+// owner is the host uid and gid an entry gets.
+func (o ExtractOptions) owner(hdr *tar.Header) (int, int, error) {
+	uid, gid := 0, 0
+	if o.KeepOwners {
+		uid, gid = hdr.Uid, hdr.Gid
+	}
+	if o.shift == 0 {
+		return uid, gid, nil
+	}
+	if uid < 0 || gid < 0 || uid >= userNSSize || gid >= userNSSize {
+		return 0, 0, fmt.Errorf("owner %d:%d is outside the container's user namespace (0-%d)", uid, gid, userNSSize-1)
+	}
+	return uid + int(o.shift), gid + int(o.shift), nil
 }
 
 // Extract unpacks a tar into dir (a directory in the container). Each
 // entry's parent is resolved inside the root, and the entry is created by
 // its single name relative to that, never through a symlink.
 func (r *Root) Extract(dir string, rd io.Reader, o ExtractOptions) error {
+	o.shift = r.shift
+	return r.asRoot(func() error { return r.extract(dir, rd, o) })
+}
+
+func (r *Root) extract(dir string, rd io.Reader, o ExtractOptions) error {
 	if !r.IsDir(dir) {
 		return fmt.Errorf("extract to %s: %w", dir, unix.ENOTDIR)
 	}
@@ -439,8 +518,10 @@ func (r *Root) extractOne(dir, target string, hdr *tar.Header, rd io.Reader, o E
 		if err := unix.Symlinkat(hdr.Linkname, dfd, base); err != nil {
 			return err
 		}
-		if o.KeepOwners {
-			unix.Fchownat(dfd, base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW)
+		if o.KeepOwners || o.shift != 0 {
+			if uid, gid, err := o.owner(hdr); err == nil {
+				unix.Fchownat(dfd, base, uid, gid, unix.AT_SYMLINK_NOFOLLOW)
+			}
 		}
 		return nil
 	case tar.TypeLink:
@@ -465,8 +546,10 @@ func (r *Root) extractOne(dir, target string, hdr *tar.Header, rd io.Reader, o E
 		if err := unix.Mknodat(dfd, base, m, int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor)))); err != nil {
 			return err
 		}
-		if o.KeepOwners {
-			unix.Fchownat(dfd, base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW)
+		if o.KeepOwners || o.shift != 0 {
+			if uid, gid, err := o.owner(hdr); err == nil {
+				unix.Fchownat(dfd, base, uid, gid, unix.AT_SYMLINK_NOFOLLOW)
+			}
 		}
 		return nil
 	}
@@ -474,9 +557,9 @@ func (r *Root) extractOne(dir, target string, hdr *tar.Header, rd io.Reader, o E
 }
 
 func setAttrs(fd int, hdr *tar.Header, o ExtractOptions) error {
-	uid, gid := 0, 0
-	if o.KeepOwners {
-		uid, gid = hdr.Uid, hdr.Gid
+	uid, gid, err := o.owner(hdr)
+	if err != nil {
+		return err
 	}
 	if err := unix.Fchown(fd, uid, gid); err != nil {
 		return err
@@ -490,7 +573,9 @@ func setAttrs(fd int, hdr *tar.Header, o ExtractOptions) error {
 
 // MkdirAll creates dir and its missing parents inside the root (0755,
 // owned by root).
-func (r *Root) MkdirAll(dir string) error { return r.mkdirAll(dir) }
+func (r *Root) MkdirAll(dir string) error {
+	return r.asRoot(func() error { return r.mkdirAll(dir) })
+}
 
 // mkdirAll creates dir and its missing parents inside the root.
 func (r *Root) mkdirAll(dir string) error {
