@@ -23,6 +23,7 @@ type containerOptions struct {
 	env, envFile, labels, volumes, mounts, tmpfs     []string
 	capAdd, capDrop, securityOpt, publish, aliases   []string
 	memory, cpus, restart, network, stopSignal       string
+	userns                                           string
 	pidsLimit                                        int64
 	stopTimeout                                      int
 }
@@ -50,6 +51,7 @@ func (o *containerOptions) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.privileged, "privileged", false, "give extended privileges to this container")
 	fs.BoolVar(&o.init, "init", false, "run an init inside the container that forwards signals and reaps processes")
 	fs.BoolVar(&o.userNamespace, "user-namespace", false, "run the container in a user namespace of its own: its root is an unprivileged host user")
+	fs.StringVar(&o.userns, "userns", "", "user namespace to use: host, or private (as --user-namespace)")
 	fs.StringVar(&o.restart, "restart", "no", "restart policy to apply when a container exits")
 	fs.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount a volume")
 	fs.StringArrayVar(&o.mounts, "mount", nil, "attach a filesystem mount to the container")
@@ -82,7 +84,17 @@ func (o *containerOptions) config(fs *pflag.FlagSet, image string, cmd []string)
 		Privileged: o.privileged, Init: o.init, AutoRemove: o.rm, NetworkMode: o.network, Publish: o.publish,
 		NetworkAliases: o.aliases,
 	}
+	switch o.userns {
+	case "", "host":
+	case "private":
+		o.userNamespace = true
+	default:
+		return nil, fmt.Errorf("invalid argument %q for \"--userns\" flag: want host or private", o.userns)
+	}
 	if o.userNamespace {
+		if o.userns == "host" {
+			return nil, fmt.Errorf("conflicting options: --user-namespace and --userns=host")
+		}
 		h.UsernsMode = "private"
 	}
 	cfg := &api.ContainerConfig{

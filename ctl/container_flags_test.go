@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 func TestCheckPublish(t *testing.T) {
@@ -90,6 +94,59 @@ func TestRebaseAndSplit(t *testing.T) {
 	} {
 		if c, p := splitCpArg(in); c != want[0] || p != want[1] {
 			t.Errorf("splitCpArg(%q) = %q, %q; want %q", in, c, p, want)
+		}
+	}
+}
+
+// TestUsernsAndHealthFlags: --user-namespace / --userns and the health
+// flags as the create request carries them, and the refused ones.
+func TestUsernsAndHealthFlags(t *testing.T) {
+	tests := []struct {
+		args    []string
+		userns  string
+		health  string // fmt of the HealthConfig, "" for nil
+		wantErr string
+	}{
+		{nil, "", "", ""},
+		{[]string{"--user-namespace"}, "private", "", ""},
+		{[]string{"--userns", "private"}, "private", "", ""},
+		{[]string{"--userns", "host"}, "", "", ""},
+		{[]string{"--userns", "keep-id"}, "", "", "--userns"},
+		{[]string{"--userns", "host", "--user-namespace"}, "", "", "conflicting"},
+		{[]string{"--health-cmd", "curl -f localhost", "--health-interval", "2s", "--health-retries", "5"}, "", "[CMD-SHELL curl -f localhost] 2000000000 0 0 5 0", ""},
+		{[]string{"--health-timeout", "1s"}, "", "[] 0 1000000000 0 0 0", ""},
+		{[]string{"--no-healthcheck"}, "", "[NONE] 0 0 0 0 0", ""},
+		{[]string{"--no-healthcheck", "--health-retries", "2"}, "", "", "conflicts"},
+		{[]string{"--health-start-period", "-1s"}, "", "", "cannot be negative"},
+		{[]string{"--health-retries", "-1"}, "", "", "cannot be negative"},
+	}
+	for _, tt := range tests {
+		var o containerOptions
+		fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+		o.addFlags(fs)
+		if err := fs.Parse(append(tt.args, "busybox")); err != nil {
+			t.Fatalf("%v: %v", tt.args, err)
+		}
+		cfg, err := o.config(fs, "busybox", nil)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%v: err %v, want one containing %q", tt.args, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%v: %v", tt.args, err)
+			continue
+		}
+		if cfg.Host.UsernsMode != tt.userns {
+			t.Errorf("%v: UsernsMode %q, want %q", tt.args, cfg.Host.UsernsMode, tt.userns)
+		}
+		health := ""
+		if h := cfg.Healthcheck; h != nil {
+			health = fmt.Sprint(h.Test, h.Interval, h.Timeout, h.StartPeriod, h.Retries, h.StartInterval)
+		}
+		if health != tt.health {
+			t.Errorf("%v: health %q, want %q", tt.args, health, tt.health)
 		}
 	}
 }
