@@ -47,7 +47,7 @@ type container struct {
 	ownPidNS bool
 	log      *stdio.JSONLog
 	cg       *cgroup.Cgroup
-	stopOOM  func()
+	oom      *cgroup.OOMWatch
 	init     *process
 
 	mu    sync.Mutex
@@ -167,10 +167,10 @@ func (s *Service) create(r *taskapi.CreateTaskRequest) (_ *container, err error)
 	}
 	if cg, err := cgroup.Load(pid); err == nil {
 		c.cg = cg
-		if stop, err := cg.WatchOOM(func() {
+		if w, err := cg.WatchOOM(func() {
 			s.pub.Publish(events.TopicOOM, &events.TaskOOM{ContainerID: c.id})
 		}); err == nil {
-			c.stopOOM = stop
+			c.oom = w
 		}
 	}
 	s.pub.Publish(events.TopicCreate, &events.TaskCreate{
@@ -209,8 +209,8 @@ func (c *container) cleanup() {
 	if c.rt != nil {
 		c.rt.Delete(c.id, true) // a create that failed half-way may leave state
 	}
-	if c.stopOOM != nil {
-		c.stopOOM()
+	if c.oom != nil {
+		c.oom.Stop()
 	}
 	if c.log != nil {
 		c.log.Close()
@@ -367,6 +367,10 @@ func (c *container) exited(p *process, e reaper.Exit) {
 			}
 		}
 	}
+	if p == c.init && c.oom != nil {
+		// An OOM kill of the init is reported before its exit.
+		c.oom.Flush()
+	}
 	c.s.pub.Publish(events.TopicExit, &events.TaskExit{
 		ContainerID: c.id, ID: p.id(), Pid: uint32(e.Pid), ExitStatus: uint32(e.Status), ExitedAt: taskapi.NewTimestamp(e.At),
 	})
@@ -485,8 +489,8 @@ func (c *container) delete() (bundle.Exit, error) {
 			x.io.Close()
 		}
 	}
-	if c.stopOOM != nil {
-		c.stopOOM()
+	if c.oom != nil {
+		c.oom.Stop()
 	}
 	if c.log != nil {
 		c.log.Close()
