@@ -1,6 +1,7 @@
 package containers
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -333,5 +334,49 @@ func TestBuildCopyChmod(t *testing.T) {
 	bad := writeContext(t, map[string]string{"Dockerfile": "FROM busybox\nCOPY --chmod=u+x f /f\n", "f": "x\n"})
 	if r := d.fails("build", bad); !strings.Contains(r.stderr, "--chmod=u+x") {
 		t.Errorf("symbolic --chmod: %v; want an error naming it", r)
+	}
+}
+
+// TestBuildOnbuild: ONBUILD records triggers that run right after a later
+// build's FROM of the image and are not carried on; the base's
+// HEALTHCHECK and SHELL are. ONBUILD FROM and ONBUILD ONBUILD are refused.
+func TestBuildOnbuild(t *testing.T) {
+	d := startBerthd(t)
+	base := writeContext(t, map[string]string{"Dockerfile": "FROM busybox\n" +
+		"HEALTHCHECK --interval=5s CMD true\n" +
+		"SHELL [\"/bin/sh\", \"-ec\"]\n" +
+		"ONBUILD RUN echo triggered > /trig\n" +
+		"ONBUILD ENV FROMBASE=yes\n"})
+	d.ok("build", "-t", "onb-base:1", base)
+	if ob := field(d.inspect("onb-base:1"), "Config", "OnBuild"); fmt.Sprint(ob) != "[RUN echo triggered > /trig ENV FROMBASE=yes]" {
+		t.Errorf("base OnBuild = %v", ob)
+	}
+	child := writeContext(t, map[string]string{"Dockerfile": "FROM onb-base:1\nRUN test \"$FROMBASE\" = yes\nCMD cat /trig\n"})
+	out := d.ok("build", "-t", "onb-child:1", child)
+	if !strings.Contains(out, "# Executing 2 build triggers") {
+		t.Errorf("build output lacks the triggers:\n%s", out)
+	}
+	if got := d.ok("run", "--rm", "onb-child:1"); got != "triggered\n" {
+		t.Errorf("child run: %q", got)
+	}
+	img := d.inspect("onb-child:1")
+	if ob := field(img, "Config", "OnBuild"); ob != nil && len(toStrings(ob)) > 0 {
+		t.Errorf("child OnBuild = %v, want none", ob)
+	}
+	if hc := field(img, "Config", "Healthcheck", "Test"); fmt.Sprint(hc) != "[CMD-SHELL true]" {
+		t.Errorf("child Healthcheck.Test = %v, want the base's", hc)
+	}
+	if sh := field(img, "Config", "Shell"); fmt.Sprint(sh) != "[/bin/sh -ec]" {
+		t.Errorf("child Shell = %v, want the base's", sh)
+	}
+	grand := writeContext(t, map[string]string{"Dockerfile": "FROM onb-child:1\nRUN rm /trig\n"})
+	if out := d.ok("build", "-t", "onb-grand:1", grand); strings.Contains(out, "build trigger") {
+		t.Errorf("the triggers ran again in a grandchild:\n%s", out)
+	}
+	for _, df := range []string{"FROM busybox\nONBUILD FROM busybox\n", "FROM busybox\nONBUILD ONBUILD RUN true\n"} {
+		r := d.fails("build", writeContext(t, map[string]string{"Dockerfile": df}))
+		if !strings.Contains(r.stderr, "isn't allowed as an ONBUILD trigger") {
+			t.Errorf("%q: %v", df, r)
+		}
 	}
 }

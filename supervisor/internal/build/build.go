@@ -165,6 +165,7 @@ func imageConfig(img *images.ContainerImage) v1.Config {
 		Env: img.Config.Env, Cmd: img.Config.Cmd, Entrypoint: img.Config.Entrypoint,
 		WorkingDir: img.Config.WorkingDir, User: img.Config.User, StopSignal: img.Config.StopSignal,
 		Labels: img.Config.Labels, ExposedPorts: img.Config.ExposedPorts, Volumes: img.Config.Volumes,
+		Healthcheck: img.Healthcheck, Shell: img.Shell, OnBuild: img.OnBuild,
 	}
 	return c
 }

@@ -118,7 +118,7 @@ func (b *builder) step(in dockerfile.Instruction) error {
 	case "COPY", "ADD":
 		return b.copyStep(in)
 	case "ONBUILD":
-		return fmt.Errorf("%s (line %d) is not supported by berth build: %w", in.Cmd, in.Line, ErrInvalidArgument)
+		return b.onbuild(in)
 	}
 	c := cloneConfig(b.cfg)
 	if err := b.configChange(in, &c); err != nil {
@@ -207,6 +207,57 @@ func (b *builder) from(in dockerfile.Instruction) error {
 	}
 	b.image, b.cfg = img.ID, imageConfig(img)
 	fmt.Fprintf(b.out, " ---> %s\n", shortID(b.image))
+	return b.runTriggers()
+}
+
+// onbuild records ONBUILD's instruction in the image, to run when the
+// image is some later build's base. ONBUILD ONBUILD, FROM and MAINTAINER
+// are refused, as Docker refuses them.
+func (b *builder) onbuild(in dockerfile.Instruction) error {
+	trigger := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(in.Original[len("ONBUILD"):]), " "))
+	instrs, err := dockerfile.Parse(strings.NewReader(trigger + "\n"))
+	if err != nil || len(instrs) != 1 {
+		return fmt.Errorf("ONBUILD (line %d): want one instruction: %v: %w", in.Line, err, ErrInvalidArgument)
+	}
+	switch instrs[0].Cmd {
+	case "ONBUILD", "FROM", "MAINTAINER":
+		return fmt.Errorf("ONBUILD (line %d): %s isn't allowed as an ONBUILD trigger: %w", in.Line, instrs[0].Cmd, ErrInvalidArgument)
+	}
+	c := cloneConfig(b.cfg)
+	c.OnBuild = append(append([]string(nil), c.OnBuild...), trigger)
+	return b.commitConfig(in, c)
+}
+
+// runTriggers runs the base image's ONBUILD triggers right after FROM, as
+// Docker does; the image built here does not carry them on.
+func (b *builder) runTriggers() error {
+	triggers := b.cfg.OnBuild
+	if len(triggers) == 0 {
+		return nil
+	}
+	b.cfg.OnBuild = nil
+	fmt.Fprintf(b.out, "# Executing %d build trigger", len(triggers))
+	if len(triggers) > 1 {
+		fmt.Fprint(b.out, "s")
+	}
+	fmt.Fprintln(b.out)
+	for _, t := range triggers {
+		instrs, err := dockerfile.Parse(strings.NewReader(t + "\n"))
+		if err != nil || len(instrs) != 1 {
+			return fmt.Errorf("ONBUILD trigger %q of the base image: %v: %w", t, err, ErrInvalidArgument)
+		}
+		if err := b.step(instrs[0]); err != nil {
+			return fmt.Errorf("ONBUILD trigger %q: %w", t, err)
+		}
+	}
+	if len(triggers) > 0 && b.image != "" {
+		// A base whose triggers change no layer: the triggers' record
+		// still goes, in a config of our own.
+		c := cloneConfig(b.cfg)
+		if cur, err := b.s.imgs.ForContainer(b.image); err == nil && len(cur.OnBuild) > 0 {
+			return b.commitConfig(dockerfile.Instruction{Cmd: "ONBUILD", Original: "# triggers run"}, c)
+		}
+	}
 	return nil
 }
 

@@ -29,9 +29,12 @@ type ContainerImage struct {
 	// ChainID of the top layer ("" for an image without layers).
 	ChainID string
 	Config  ocispec.ImageConfig
-	// Healthcheck is the image's HEALTHCHECK (Docker's config has it, the
-	// OCI image spec does not).
+	// Healthcheck, Shell and OnBuild are the image's HEALTHCHECK, SHELL
+	// and ONBUILD triggers: Docker's config has them, the OCI image spec
+	// does not.
 	Healthcheck *v1.HealthConfig
+	Shell       []string
+	OnBuild     []string
 }
 
 // ForContainer resolves name as `run` does: a tag (docker.io/library and
@@ -81,7 +84,7 @@ func (s *Service) containerImage(img *metadata.Image) (*ContainerImage, error) {
 	if err := json.Unmarshal(b, &out.Config); err != nil {
 		return nil, fmt.Errorf("image %s: config: %w", shortID(img.ID), err)
 	}
-	out.Healthcheck = cfg.Config.Healthcheck
+	out.Healthcheck, out.Shell, out.OnBuild = cfg.Config.Healthcheck, cfg.Config.Shell, cfg.Config.OnBuild
 	return out, nil
 }
 
