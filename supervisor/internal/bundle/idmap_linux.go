@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/internal/forkexec"
+	"github.com/berth-project/berth/supervisor/internal/rootfs"
 )
 
 // IDMapSize is how many ids a container with a user namespace of its
@@ -84,44 +84,27 @@ func (p Paths) MountRootfsIDMapped(lowers []string, hostID uint32) error {
 	return mountOverlayAs(dir, len(mapped), p.Rootfs(), hostID)
 }
 
-// secbitNoSetuidFixup keeps capabilities across a change of fsuid.
-const secbitNoSetuidFixup = 1 << 2
-
 // mountOverlayAs mounts the overlay of the idmapped layers in dir (0, 1,
 // ... n-1 and c/diff, c/work) on target, with host id as the mounter's
-// filesystem uid and gid. overlayfs works in its layers with the
-// mounter's credentials: through the idmapped container layer only ids
-// of the container's range exist, so root's id would be refused
-// (EOVERFLOW) where the mounter's id is the container's root. The
-// capabilities stay (SECBIT_NO_SETUID_FIXUP): copy-up chowns. This runs
-// on a thread of its own, which changes its credentials and working
-// directory and is never given back to Go.
+// filesystem uid and gid (rootfs.AsFSID). overlayfs works in its layers
+// with the mounter's credentials: through the idmapped container layer
+// only ids of the container's range exist, so root's id would be refused
+// (EOVERFLOW) where the mounter's id is the container's root. The paths
+// are relative to dir, short whatever the number of layers.
 func mountOverlayAs(dir string, n int, target string, id uint32) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		errc <- func() error {
-			if err := unix.Unshare(unix.CLONE_FS); err != nil {
-				return fmt.Errorf("unshare fs: %w", err)
-			}
-			if err := unix.Chdir(dir); err != nil {
-				return &os.PathError{Op: "chdir", Path: dir, Err: err}
-			}
-			if err := unix.Prctl(unix.PR_SET_SECUREBITS, secbitNoSetuidFixup, 0, 0, 0); err != nil {
-				return fmt.Errorf("securebits: %w", err)
-			}
-			// Per thread, as the kernel has them (not x/sys's setfs*,
-			// which may act on every thread).
-			unix.RawSyscall(unix.SYS_SETFSGID, uintptr(id), 0, 0)
-			unix.RawSyscall(unix.SYS_SETFSUID, uintptr(id), 0, 0)
-			lowers := make([]string, n)
-			for i := range lowers {
-				lowers[i] = strconv.Itoa(i)
-			}
-			return mountRetry(target, fmt.Sprintf("lowerdir=%s,upperdir=c/diff,workdir=c/work,index=off", strings.Join(lowers, ":")))
-		}()
-	}()
-	return <-errc
+	return rootfs.AsFSID(id, func() error {
+		if err := unix.Unshare(unix.CLONE_FS); err != nil {
+			return fmt.Errorf("unshare fs: %w", err)
+		}
+		if err := unix.Chdir(dir); err != nil {
+			return &os.PathError{Op: "chdir", Path: dir, Err: err}
+		}
+		lowers := make([]string, n)
+		for i := range lowers {
+			lowers[i] = strconv.Itoa(i)
+		}
+		return mountRetry(target, fmt.Sprintf("lowerdir=%s,upperdir=c/diff,workdir=c/work,index=off", strings.Join(lowers, ":")))
+	})
 }
 
 // searchable checks that a user with no rights of its own can reach dir:

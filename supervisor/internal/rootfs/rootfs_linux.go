@@ -71,14 +71,14 @@ func (r *Root) containerID(v uint32) int {
 // secbitNoSetuidFixup keeps capabilities across a change of fsuid.
 const secbitNoSetuidFixup = 1 << 2
 
-// asRoot runs fn as the container's root would create files: on a thread
-// of its own whose filesystem uid and gid are r.shift, with the
-// capabilities kept (chown of what it extracts). The thread is never
-// given back to Go. Without a shift fn just runs.
-func (r *Root) asRoot(fn func() error) error {
-	if r.shift == 0 {
-		return fn()
-	}
+// AsFSID runs fn on a thread of its own whose filesystem uid and gid are
+// id, with every capability kept (SECBIT_NO_SETUID_FIXUP): what fn
+// creates is id's, and it may still chown. Through an idmapped mount of a
+// container with a user namespace only that container's ids exist, so
+// berthd works there as the container's root (EOVERFLOW otherwise). fn
+// may change the thread further (its working directory, say): the thread
+// is never given back to Go.
+func AsFSID(id uint32, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -86,12 +86,22 @@ func (r *Root) asRoot(fn func() error) error {
 			if err := unix.Prctl(unix.PR_SET_SECUREBITS, secbitNoSetuidFixup, 0, 0, 0); err != nil {
 				return fmt.Errorf("securebits: %w", err)
 			}
-			unix.RawSyscall(unix.SYS_SETFSGID, uintptr(r.shift), 0, 0)
-			unix.RawSyscall(unix.SYS_SETFSUID, uintptr(r.shift), 0, 0)
+			// Per thread, as the kernel has them.
+			unix.RawSyscall(unix.SYS_SETFSGID, uintptr(id), 0, 0)
+			unix.RawSyscall(unix.SYS_SETFSUID, uintptr(id), 0, 0)
 			return fn()
 		}()
 	}()
 	return <-errc
+}
+
+// asRoot runs fn as the container's root would create files (AsFSID);
+// without a shift fn just runs.
+func (r *Root) asRoot(fn func() error) error {
+	if r.shift == 0 {
+		return fn()
+	}
+	return AsFSID(r.shift, fn)
 }
 
 // Close releases the root.
