@@ -145,6 +145,12 @@ func (Filter) matchOne(k, v string, e Event) bool {
 	case "type":
 		return e.Type == v
 	case "event":
+		// As Docker: these name a family of actions ("health_status:
+		// healthy", "exec_start: sh -c ...") unless given whole.
+		switch v {
+		case "health_status", "exec_create", "exec_start":
+			return e.Action == v || strings.HasPrefix(e.Action, v+":")
+		}
 		return e.Action == v
 	case "image":
 		if e.Type == "image" {

@@ -75,6 +75,16 @@ func TestFilter(t *testing.T) {
 			t.Errorf("filter %v matched %v, want %v", tt.args, got, tt.want)
 		}
 	}
+	health := Event{Type: "container", Action: "health_status: healthy"}
+	for _, tt := range []struct {
+		arg  string
+		want bool
+	}{{"event=health_status", true}, {"event=health_status: healthy", true}, {"event=health_status: unhealthy", false}, {"event=health", false}} {
+		f, _ := ParseFilter([]string{tt.arg})
+		if got := f.Match(health); got != tt.want {
+			t.Errorf("filter %s on %q = %v, want %v", tt.arg, health.Action, got, tt.want)
+		}
+	}
 	for _, bad := range []string{"nope=1", "type", "event="} {
 		if _, err := ParseFilter([]string{bad}); err == nil {
 			t.Errorf("ParseFilter(%q) accepted it", bad)
