@@ -134,6 +134,19 @@ func TestEvents(t *testing.T) {
 	if f := strings.Fields(tagEv); len(f) != 3 || f[0] != "tag" || !strings.HasPrefix(f[1], "sha256:") || f[2] != "evtag:1" {
 		t.Errorf("tag event: %q", tagEv)
 	}
+	// Exec events, as Docker's: the action names the command; exec_die
+	// carries the exit code. event=exec_start matches the family.
+	t1 := fmt.Sprint(time.Now().Unix())
+	d.ok("run", "-d", "--name", "evx", "busybox", "sleep", "60")
+	if r := d.berth("exec", "evx", "sh", "-c", "exit 4"); r.code != 4 {
+		t.Errorf("exec exit 4: %v", r)
+	}
+	execEv := d.ok("events", "--since", t1, "--until", fmt.Sprint(time.Now().Unix()+1), "-f", "container=evx",
+		"-f", "event=exec_create", "-f", "event=exec_start", "-f", "event=exec_die", "--format", "{{.Action}}|{{.Actor.Attributes.exitCode}}")
+	if execEv != "exec_create: sh -c exit 4|<no value>\nexec_start: sh -c exit 4|<no value>\nexec_die|4\n" {
+		t.Errorf("exec events:\n%s", execEv)
+	}
+	d.ok("rm", "-f", "evx")
 	if r := d.fails("events", "--filter", "colour=red", "--until", until); !strings.Contains(r.stderr, "invalid filter") {
 		t.Errorf("bad filter: %v", r)
 	}

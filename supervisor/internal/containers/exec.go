@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,6 +97,9 @@ func (s *Service) Exec(ctx context.Context, first *api.ExecInput, recv func() (*
 		cleanup()
 		return fmt.Errorf("exec: %s: %w", shimMessage(err), ErrFailedPrecondition)
 	}
+	// Docker's exec events: the action names the command.
+	cmdline := strings.Join(first.GetCmd(), " ")
+	s.emit(c, "exec_create: "+cmdline, map[string]string{"execID": e.id})
 	// The shim opens an exec's FIFOs when it starts it: only then can
 	// berthd read (before, a read sees no writer, which is EOF) and open
 	// stdin for writing. Output waits in the FIFOs meanwhile.
@@ -105,6 +109,7 @@ func (s *Service) Exec(ctx context.Context, first *api.ExecInput, recv func() (*
 		msg := "OCI runtime exec failed: " + shimMessage(err)
 		return snd.send(&api.AttachOutput{Exited: true, ExitCode: int32(execFailureCode(msg)), Error: msg})
 	}
+	s.emit(c, "exec_start: "+cmdline, map[string]string{"execID": e.id})
 	if e.io != nil {
 		e.io.start()
 		if err := e.io.openStdin(e.fifos.stdin); err != nil {
@@ -128,6 +133,7 @@ func (s *Service) Exec(ctx context.Context, first *api.ExecInput, recv func() (*
 		}
 		t.shim.Task.Delete(tctx, &taskapi.DeleteRequest{ID: c.id, ExecID: e.id})
 		cleanup()
+		s.emit(c, "exec_die", map[string]string{"execID": e.id, "exitCode": strconv.Itoa(code)})
 		return code
 	}
 	if detach {
