@@ -24,7 +24,7 @@ func (d *daemon) waitHealth(name, want string) {
 // TestHealthcheck: --health-* checks run as execs in the container; the
 // status goes starting → unhealthy after the retries fail → healthy on a
 // success, shows in ps and inspect (with the last results and their
-// output) and as health_status events. A check that outlives its timeout
+// output) and as health_status events, and outlives a berthd crash. A check that outlives its timeout
 // is killed and fails. An image's HEALTHCHECK applies unless
 // --no-healthcheck, and bad values are refused.
 func TestHealthcheck(t *testing.T) {
@@ -67,6 +67,14 @@ func TestHealthcheck(t *testing.T) {
 		t.Errorf("events:\n%s\nwant health_status: unhealthy and healthy", ev)
 	}
 
+	// A berthd crash keeps the health: the checks go on from it.
+	d.kill()
+	d.start()
+	// Recorded at the change to healthy: at least the 2 failures and the
+	// success (a fresh start would have one result, if any, by now).
+	if h := strings.Fields(d.out("inspect", "-f", "{{.State.Health.Status}} {{len .State.Health.Log}}", "hc")); len(h) != 2 || h[0] != "healthy" || h[1] < "3" {
+		t.Errorf("health after a berthd restart: %q, want healthy with the results from before", h)
+	}
 	if names := d.out("ps", "-f", "health=healthy", "--format", "{{.Names}}"); names != "hc" {
 		t.Errorf("ps -f health=healthy: %q, want hc", names)
 	}

@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/berth-project/berth/supervisor/api"
+	"github.com/berth-project/berth/supervisor/internal/metadata"
 	"github.com/berth-project/berth/supervisor/internal/shimclient"
 )
 
@@ -33,20 +34,12 @@ const (
 	healthUnhealthy = "unhealthy"
 )
 
-// healthState is a running container's health: Docker's State.Health.
-type healthState struct {
-	Status        string         `json:"Status"`
-	FailingStreak int            `json:"FailingStreak"`
-	Log           []healthResult `json:"Log"`
-}
-
-// healthResult is one probe.
-type healthResult struct {
-	Start    time.Time `json:"Start"`
-	End      time.Time `json:"End"`
-	ExitCode int       `json:"ExitCode"`
-	Output   string    `json:"Output"`
-}
+// healthState is a container's health (Docker's State.Health), and
+// healthResult one probe: kept in meta.db with the container's state.
+type (
+	healthState  = metadata.Health
+	healthResult = metadata.HealthResult
+)
 
 // mergeHealth is the container's health check: the flags' fields, and the
 // image's HEALTHCHECK for those they leave unset, as Docker merges them
@@ -132,8 +125,10 @@ func orDefault[T ~int64 | ~int32](v, def T) T {
 
 // startHealth begins the health checks of a run: the status is
 // "starting" until the first probe that succeeds or until retries fail
-// after the start period. They end with the run.
-func (s *Service) startHealth(c *container, t *task) {
+// after the start period. They end with the run. from is the health to
+// go on from (berthd restarted while the container ran), nil for a new
+// run.
+func (s *Service) startHealth(c *container, t *task, from *healthState) {
 	h := c.cfg.GetHealthcheck()
 	argv, _ := healthArgv(h.GetTest())
 	c.mu.Lock()
@@ -143,8 +138,17 @@ func (s *Service) startHealth(c *container, t *task) {
 		return
 	}
 	hs := &healthState{Status: healthStarting, Log: []healthResult{}}
+	if from != nil {
+		hs = copyHealth(from)
+	}
 	c.health = hs
 	go s.healthLoop(c, t, h, argv, hs)
+}
+
+func copyHealth(h *healthState) *healthState {
+	out := *h
+	out.Log = append([]healthResult{}, h.Log...)
+	return &out
 }
 
 func (s *Service) healthLoop(c *container, t *task, h *api.HealthConfig, argv []string, hs *healthState) {
@@ -199,8 +203,12 @@ func (s *Service) healthLoop(c *container, t *task, h *api.HealthConfig, argv []
 			}
 		}
 		now := hs.Status
+		snap := copyHealth(hs)
 		c.mu.Unlock()
 		if now != old {
+			// Written on changes only: a probe's result alone is not
+			// worth a synced metadata write every interval.
+			s.update(c, func(r *metadata.Container) { r.State.Health = snap })
 			s.emit(c, "health_status: "+now, nil)
 		}
 	}
@@ -293,7 +301,5 @@ func (c *container) healthSnapshot() *healthState {
 	if c.health == nil {
 		return nil
 	}
-	h := *c.health
-	h.Log = append([]healthResult{}, c.health.Log...)
-	return &h
+	return copyHealth(c.health)
 }

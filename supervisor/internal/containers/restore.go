@@ -185,8 +185,8 @@ func (s *Service) reattach(c *container, sh *shimclient.Shim, pid int, paused bo
 	s.update(c, func(r *metadata.Container) { r.State.Status, r.State.Pid = status, pid })
 	s.log.Info("reconnected to container", "id", c.id, "pid", pid)
 	go s.monitor(c, t)
-	// The health of before the restart is not kept: checks start over.
-	s.startHealth(c, t)
+	// The checks go on from the health recorded before the restart.
+	s.startHealth(c, t, c.record().State.Health)
 	return nil
 }
 

@@ -145,10 +145,14 @@ func (s *Service) newContainer(r metadata.Container) (*container, error) {
 	if cfg.Host == nil {
 		cfg.Host = &api.HostConfig{}
 	}
-	return &container{
+	c := &container{
 		id: r.ID, paths: bundle.New(s.opts.Root, s.opts.State, r.ID),
 		rec: r, cfg: cfg, changed: make(chan struct{}), removed: make(chan struct{}),
-	}, nil
+	}
+	if r.State.Health != nil {
+		c.health = copyHealth(r.State.Health)
+	}
+	return c, nil
 }
 
 // state returns a copy of the recorded state.

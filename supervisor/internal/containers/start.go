@@ -122,7 +122,7 @@ func (s *Service) startLocked(ctx context.Context, c *container, o startOptions)
 	})
 	s.emit(c, "start", nil)
 	go s.monitor(c, t)
-	s.startHealth(c, t)
+	s.startHealth(c, t, nil)
 	return false, nil
 }
 

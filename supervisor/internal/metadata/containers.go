@@ -25,6 +25,24 @@ type ContainerState struct {
 	// first until berthd restarts).
 	ManuallyStopped bool `json:"manuallyStopped,omitempty"`
 	RestartCount    int  `json:"restartCount,omitempty"`
+	// Health is the last run's health, for a container with a health
+	// check: written when its status changes.
+	Health *Health `json:"health,omitempty"`
+}
+
+// Health is a container's health: Docker's State.Health.
+type Health struct {
+	Status        string         `json:"Status"`
+	FailingStreak int            `json:"FailingStreak"`
+	Log           []HealthResult `json:"Log"`
+}
+
+// HealthResult is one health probe.
+type HealthResult struct {
+	Start    time.Time `json:"Start"`
+	End      time.Time `json:"End"`
+	ExitCode int       `json:"ExitCode"`
+	Output   string    `json:"Output"`
 }
 
 // Container is one container, keyed by its ID.
