@@ -90,10 +90,11 @@ EXPOSE 8080
 	if _, ok := field(img, "Config", "ExposedPorts").(map[string]any)["8080/tcp"]; !ok {
 		t.Errorf("ExposedPorts = %v", field(img, "Config", "ExposedPorts"))
 	}
-	// Layers: busybox's plus one per COPY and RUN (3), none for config.
+	// Layers: busybox's plus one per COPY and RUN (3) and one for the
+	// WORKDIR that made /app, none for config.
 	base := len(toStrings(field(d.inspect("busybox"), "RootFS", "Layers")))
-	if n := len(toStrings(field(img, "RootFS", "Layers"))); n != base+3 {
-		t.Errorf("image has %d layers, want %d", n, base+3)
+	if n := len(toStrings(field(img, "RootFS", "Layers"))); n != base+4 {
+		t.Errorf("image has %d layers, want %d", n, base+4)
 	}
 
 	// The steps' images are intermediate: hidden by `images`, shown by
@@ -378,5 +379,24 @@ func TestBuildOnbuild(t *testing.T) {
 		if !strings.Contains(r.stderr, "isn't allowed as an ONBUILD trigger") {
 			t.Errorf("%q: %v", df, r)
 		}
+	}
+}
+
+// TestBuildWorkdir: WORKDIR creates a missing directory (and its missing
+// parents) in the image, as Docker does, leaving existing ones as they
+// are; a WORKDIR on a file fails.
+func TestBuildWorkdir(t *testing.T) {
+	d := startBerthd(t)
+	ctx := writeContext(t, map[string]string{"Dockerfile": "FROM busybox\nWORKDIR /tmp/made/here\nWORKDIR /etc\nCMD stat -c '%n %a %u' /tmp /tmp/made /tmp/made/here\n"})
+	d.ok("build", "-t", "wd:1", ctx)
+	if got, want := d.ok("run", "--rm", "--entrypoint", "", "-w", "/", "wd:1", "stat", "-c", "%n %a %u", "/tmp", "/tmp/made", "/tmp/made/here"), "/tmp 1777 0\n/tmp/made 755 0\n/tmp/made/here 755 0\n"; got != want {
+		t.Errorf("directories:\n%s\nwant\n%s", got, want)
+	}
+	if wd := d.out("image", "inspect", "-f", "{{.Config.WorkingDir}}", "wd:1"); wd != "/etc" {
+		t.Errorf("WorkingDir = %q", wd)
+	}
+	bad := writeContext(t, map[string]string{"Dockerfile": "FROM busybox\nWORKDIR /etc/passwd/x\n"})
+	if r := d.fails("build", bad); !strings.Contains(r.stderr, "is not a directory") {
+		t.Errorf("WORKDIR under a file: %v", r)
 	}
 }

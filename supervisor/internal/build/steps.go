@@ -1,6 +1,7 @@
 package build
 
 import (
+	"archive/tar"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,7 +9,9 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path"
 	"slices"
+	"time"
 
 	"strings"
 
@@ -124,7 +127,59 @@ func (b *builder) step(in dockerfile.Instruction) error {
 	if err := b.configChange(in, &c); err != nil {
 		return fmt.Errorf("%s (line %d): %w: %w", in.Cmd, in.Line, err, ErrInvalidArgument)
 	}
+	if in.Cmd == "WORKDIR" && b.image != "" {
+		return b.workdir(in, c)
+	}
 	return b.commitConfig(in, c)
+}
+
+// workdir commits WORKDIR: as Docker, a directory that is not in the
+// image is created (a layer with it and its missing parents, owned by
+// root, 0755); otherwise only the config changes.
+func (b *builder) workdir(in dockerfile.Instruction, c v1.Config) error {
+	dir := path.Clean("/" + c.WorkingDir)
+	id, err := b.fileContainer(b.image)
+	if err != nil {
+		return err
+	}
+	// The missing directories, outermost first: those that exist keep
+	// their owner and mode (WORKDIR /tmp/x must not touch /tmp).
+	var missing []string
+	for p := dir; p != "/"; p = path.Dir(p) {
+		if st, err := b.s.ctrs.StatPath(b.ctx, &api.StatPathRequest{Id: id, Path: p}); err == nil {
+			if !st.GetIsDir() {
+				b.s.removeContainer(id)
+				return fmt.Errorf("WORKDIR %s (line %d): %s is not a directory: %w", dir, in.Line, p, ErrInvalidArgument)
+			}
+			break
+		}
+		missing = append([]string{strings.TrimPrefix(p, "/")}, missing...)
+	}
+	b.s.removeContainer(id)
+	if len(missing) == 0 {
+		return b.commitConfig(in, c)
+	}
+	raw, _ := json.Marshal(c)
+	key := cacheKey(b.image, "workdir", in.Original, string(raw))
+	if id, ok := b.useCache(key); ok {
+		b.cfg, b.image = c, id
+		return nil
+	}
+	old := b.cfg
+	b.cfg = c
+	err = b.extractInto(in, key, "/", false, func(w io.Writer, _ bool) error {
+		tw := tar.NewWriter(w)
+		for _, p := range missing {
+			if err := tw.WriteHeader(&tar.Header{Name: p + "/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: time.Now()}); err != nil {
+				return err
+			}
+		}
+		return tw.Close()
+	})
+	if err != nil {
+		b.cfg = old
+	}
+	return err
 }
 
 // configChange applies a config-only instruction to c, keeping the
