@@ -305,13 +305,10 @@ func (b *builder) runTriggers() error {
 			return fmt.Errorf("ONBUILD trigger %q: %w", t, err)
 		}
 	}
-	if len(triggers) > 0 && b.image != "" {
-		// A base whose triggers change no layer: the triggers' record
-		// still goes, in a config of our own.
-		c := cloneConfig(b.cfg)
-		if cur, err := b.s.imgs.ForContainer(b.image); err == nil && len(cur.OnBuild) > 0 {
-			return b.commitConfig(dockerfile.Instruction{Cmd: "ONBUILD", Original: "# triggers run"}, c)
-		}
+	// Triggers that committed nothing (ARG alone) leave the base image
+	// current, triggers and all: they go in a config of our own.
+	if cur, err := b.s.imgs.ForContainer(b.image); err == nil && len(cur.OnBuild) > 0 {
+		return b.commitConfig(dockerfile.Instruction{Cmd: "ONBUILD", Original: "# build triggers run"}, cloneConfig(b.cfg))
 	}
 	return nil
 }
