@@ -115,14 +115,18 @@ func addVeth(nsPath string, c vethConfig) (err error) {
 	if err != nil {
 		return fmt.Errorf("bridge %s: %w", c.Bridge, err)
 	}
-	peer := "tmp" + c.HostName
-	if len(peer) > unix.IFNAMSIZ-1 {
-		peer = peer[:unix.IFNAMSIZ-1]
+	mac, err := net.ParseMAC(c.MAC)
+	if err != nil {
+		return err
 	}
+	// The container's end is made in its namespace with its final name
+	// and MAC, and the host's end up: each later change would be one more
+	// netlink round trip (a rename also goes through sysfs and notifiers).
 	veth := &netlink.Veth{
-		LinkAttrs:     netlink.LinkAttrs{Name: c.HostName, MTU: br.Attrs().MTU, MasterIndex: br.Attrs().Index},
-		PeerName:      peer,
-		PeerNamespace: netlink.NsFd(int(ns)),
+		LinkAttrs:        netlink.LinkAttrs{Name: c.HostName, MTU: br.Attrs().MTU, MasterIndex: br.Attrs().Index, Flags: net.FlagUp},
+		PeerName:         c.IfName,
+		PeerHardwareAddr: mac,
+		PeerNamespace:    netlink.NsFd(int(ns)),
 	}
 	if err := netlink.LinkAdd(veth); err != nil {
 		return fmt.Errorf("create veth %s: %w", c.HostName, err)
@@ -132,17 +136,11 @@ func addVeth(nsPath string, c vethConfig) (err error) {
 			deleteLink(c.HostName)
 		}
 	}()
-	host, err := netlink.LinkByName(c.HostName)
-	if err != nil {
-		return err
-	}
 	// Hairpin: a container reaching its own published port through the
 	// host's address gets the packets back on the port they came from.
-	if err := netlink.LinkSetHairpin(host, true); err != nil {
+	// (LinkAdd filled in the index.)
+	if err := netlink.LinkSetHairpin(veth, true); err != nil {
 		return fmt.Errorf("hairpin on %s: %w", c.HostName, err)
-	}
-	if err := netlink.LinkSetUp(host); err != nil {
-		return fmt.Errorf("bring up %s: %w", c.HostName, err)
 	}
 
 	h, err := netlink.NewHandleAt(ns)
@@ -150,19 +148,9 @@ func addVeth(nsPath string, c vethConfig) (err error) {
 		return fmt.Errorf("netlink in %s: %w", nsPath, err)
 	}
 	defer h.Close()
-	link, err := h.LinkByName(peer)
+	link, err := h.LinkByName(c.IfName)
 	if err != nil {
-		return fmt.Errorf("find %s in %s: %w", peer, nsPath, err)
-	}
-	if err := h.LinkSetName(link, c.IfName); err != nil {
-		return fmt.Errorf("rename %s to %s: %w", peer, c.IfName, err)
-	}
-	mac, err := net.ParseMAC(c.MAC)
-	if err != nil {
-		return err
-	}
-	if err := h.LinkSetHardwareAddr(link, mac); err != nil {
-		return fmt.Errorf("set MAC of %s: %w", c.IfName, err)
+		return fmt.Errorf("find %s in %s: %w", c.IfName, nsPath, err)
 	}
 	if err := h.AddrAdd(link, &netlink.Addr{IPNet: ipNet(c.Addr)}); err != nil {
 		return fmt.Errorf("address %s on %s: %w", c.Addr, c.IfName, err)
