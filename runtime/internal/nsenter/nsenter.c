@@ -195,7 +195,7 @@ static const char *subcommand(int argc, char **argv)
 
 /* Read by Go through Self(): Go does not see setenv from a constructor. */
 char berth_self[4096];
-/* Our original mount namespace, for containers that share it (Go: HostMountNS). */
+
 /* nsjoin is a namespace to join: its clone flag, an open fd, its path. */
 struct nsjoin {
 	int flag;
@@ -231,6 +231,7 @@ static int join_others(struct nsjoin *join, int njoin, int tolerant)
 	return joined;
 }
 
+/* Our original mount namespace, for containers that share it (Go: HostMountNS). */
 int berth_hostns = -1;
 
 static void protect_self(int argc, char **argv)
