@@ -207,8 +207,18 @@ func (s *Service) healthLoop(c *container, t *task, h *api.HealthConfig, argv []
 		c.mu.Unlock()
 		if now != old {
 			// Written on changes only: a probe's result alone is not
-			// worth a synced metadata write every interval.
+			// worth a synced metadata write every interval. Under c.op,
+			// and only while the run lasts: a write racing the exit's
+			// handling could put back the record of a removed container.
+			c.op.Lock()
+			select {
+			case <-t.done:
+				c.op.Unlock()
+				return
+			default:
+			}
 			s.update(c, func(r *metadata.Container) { r.State.Health = snap })
+			c.op.Unlock()
 			s.emit(c, "health_status: "+now, nil)
 		}
 	}
