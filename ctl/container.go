@@ -19,7 +19,7 @@ func containerCommands() []*cobra.Command {
 		newKillCommand(), newRmCommand(), newPauseCommand(), newUnpauseCommand(), newWaitCommand(),
 		newRenameCommand(), newPsCommand(), newLogsCommand(), newExecCommand(), newAttachCommand(),
 		newTopCommand(), newStatsCommand(), newCpCommand(), newDiffCommand(), newCommitCommand(),
-		newExportCommand(), newPortCommand(),
+		newExportCommand(), newPortCommand(), newUpdateCommand(),
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 )
@@ -41,5 +42,22 @@ func TestPrintEvent(t *testing.T) {
 	b.Reset()
 	if err := printEvent(&b, raw, "{{.Action}} {{.Actor.Attributes.name}}"); err != nil || b.String() != "start web\n" {
 		t.Errorf("printEvent with a template = %q, %v", b.String(), err)
+	}
+}
+
+// TestJSONTemplateNumbers: inspect --format sees whole numbers as
+// integers, as Docker's typed structs show them.
+func TestJSONTemplateNumbers(t *testing.T) {
+	var v any
+	if err := jsonUnmarshal([]byte(`{"HostConfig":{"Memory":33554432,"NanoCpus":500000000},"State":{"ExitCode":0},"Ratio":0.5,"L":[1,2.5]}`), &v); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	tmpl := `{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{if eq .State.ExitCode 0}}zero{{end}} {{.Ratio}} {{json .L}}`
+	if err := executeTemplate(&b, tmpl, v); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.String(), "33554432 500000000 zero 0.5 [1,2.5]\n"; got != want {
+		t.Errorf("template gave %q, want %q", got, want)
 	}
 }

@@ -107,7 +107,7 @@ func printJSONObjects(objs []json.RawMessage, tmpl string) error {
 	if tmpl != "" {
 		for _, o := range objs {
 			var v any
-			json.Unmarshal(o, &v)
+			jsonUnmarshal(o, &v)
 			if err := executeTemplate(os.Stdout, tmpl, v); err != nil {
 				return err
 			}
@@ -155,7 +155,38 @@ func jsonString(v any) string {
 	return string(b)
 }
 
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+// jsonUnmarshal decodes JSON for a template as Docker's typed structs
+// would show it: whole numbers as int64 (a memory limit prints 33554432,
+// not 3.3554432e+07, and `eq .State.ExitCode 0` works), others as float64.
+func jsonUnmarshal(b []byte, v *any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	*v = typedNumbers(*v)
+	return nil
+}
+
+func typedNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = typedNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = typedNumbers(e)
+		}
+	}
+	return v
+}
 
 // inspectEach looks each name up with get and prints what was found the way
 // `inspect` does; the errors of the others go to stderr, and then the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -114,7 +115,7 @@ func containerTTY(ctx context.Context, c *client.Client, name string) (bool, err
 	}
 	var v struct{ Config struct{ Tty, OpenStdin bool } }
 	if len(resp.Json) > 0 {
-		jsonUnmarshal(resp.Json[0], &v)
+		json.Unmarshal(resp.Json[0], &v)
 	}
 	return v.Config.Tty, nil
 }

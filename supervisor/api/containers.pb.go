@@ -3341,6 +3341,152 @@ func (x *PruneContainersResponse) GetSpaceReclaimed() int64 {
 	return 0
 }
 
+// UpdateContainerRequest is `update`: only the fields whose set_* flag
+// is true change.
+type UpdateContainerRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	SetMemory     bool                   `protobuf:"varint,2,opt,name=set_memory,json=setMemory,proto3" json:"set_memory,omitempty"`
+	Memory        int64                  `protobuf:"varint,3,opt,name=memory,proto3" json:"memory,omitempty"`
+	SetNanoCpus   bool                   `protobuf:"varint,4,opt,name=set_nano_cpus,json=setNanoCpus,proto3" json:"set_nano_cpus,omitempty"`
+	NanoCpus      int64                  `protobuf:"varint,5,opt,name=nano_cpus,json=nanoCpus,proto3" json:"nano_cpus,omitempty"`
+	SetPidsLimit  bool                   `protobuf:"varint,6,opt,name=set_pids_limit,json=setPidsLimit,proto3" json:"set_pids_limit,omitempty"`
+	PidsLimit     int64                  `protobuf:"varint,7,opt,name=pids_limit,json=pidsLimit,proto3" json:"pids_limit,omitempty"`
+	RestartPolicy *RestartPolicy         `protobuf:"bytes,8,opt,name=restart_policy,json=restartPolicy,proto3" json:"restart_policy,omitempty"` // unset: unchanged
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateContainerRequest) Reset() {
+	*x = UpdateContainerRequest{}
+	mi := &file_containers_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateContainerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateContainerRequest) ProtoMessage() {}
+
+func (x *UpdateContainerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_containers_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateContainerRequest.ProtoReflect.Descriptor instead.
+func (*UpdateContainerRequest) Descriptor() ([]byte, []int) {
+	return file_containers_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *UpdateContainerRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *UpdateContainerRequest) GetSetMemory() bool {
+	if x != nil {
+		return x.SetMemory
+	}
+	return false
+}
+
+func (x *UpdateContainerRequest) GetMemory() int64 {
+	if x != nil {
+		return x.Memory
+	}
+	return 0
+}
+
+func (x *UpdateContainerRequest) GetSetNanoCpus() bool {
+	if x != nil {
+		return x.SetNanoCpus
+	}
+	return false
+}
+
+func (x *UpdateContainerRequest) GetNanoCpus() int64 {
+	if x != nil {
+		return x.NanoCpus
+	}
+	return 0
+}
+
+func (x *UpdateContainerRequest) GetSetPidsLimit() bool {
+	if x != nil {
+		return x.SetPidsLimit
+	}
+	return false
+}
+
+func (x *UpdateContainerRequest) GetPidsLimit() int64 {
+	if x != nil {
+		return x.PidsLimit
+	}
+	return 0
+}
+
+func (x *UpdateContainerRequest) GetRestartPolicy() *RestartPolicy {
+	if x != nil {
+		return x.RestartPolicy
+	}
+	return nil
+}
+
+type UpdateContainerResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Warnings      []string               `protobuf:"bytes,1,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateContainerResponse) Reset() {
+	*x = UpdateContainerResponse{}
+	mi := &file_containers_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateContainerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateContainerResponse) ProtoMessage() {}
+
+func (x *UpdateContainerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_containers_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateContainerResponse.ProtoReflect.Descriptor instead.
+func (*UpdateContainerResponse) Descriptor() ([]byte, []int) {
+	return file_containers_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *UpdateContainerResponse) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
 var File_containers_proto protoreflect.FileDescriptor
 
 const file_containers_proto_rawDesc = "" +
@@ -3617,7 +3763,20 @@ const file_containers_proto_rawDesc = "" +
 	"\afilters\x18\x01 \x03(\tR\afilters\"\\\n" +
 	"\x17PruneContainersResponse\x12\x18\n" +
 	"\adeleted\x18\x01 \x03(\tR\adeleted\x12'\n" +
-	"\x0fspace_reclaimed\x18\x02 \x01(\x03R\x0espaceReclaimed2\x80\r\n" +
+	"\x0fspace_reclaimed\x18\x02 \x01(\x03R\x0espaceReclaimed\"\xa5\x02\n" +
+	"\x16UpdateContainerRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"set_memory\x18\x02 \x01(\bR\tsetMemory\x12\x16\n" +
+	"\x06memory\x18\x03 \x01(\x03R\x06memory\x12\"\n" +
+	"\rset_nano_cpus\x18\x04 \x01(\bR\vsetNanoCpus\x12\x1b\n" +
+	"\tnano_cpus\x18\x05 \x01(\x03R\bnanoCpus\x12$\n" +
+	"\x0eset_pids_limit\x18\x06 \x01(\bR\fsetPidsLimit\x12\x1d\n" +
+	"\n" +
+	"pids_limit\x18\a \x01(\x03R\tpidsLimit\x12>\n" +
+	"\x0erestart_policy\x18\b \x01(\v2\x17.berth.v1.RestartPolicyR\rrestartPolicy\"5\n" +
+	"\x17UpdateContainerResponse\x12\x1a\n" +
+	"\bwarnings\x18\x01 \x03(\tR\bwarnings2\xcf\r\n" +
 	"\n" +
 	"Containers\x12M\n" +
 	"\x06Create\x12 .berth.v1.CreateContainerRequest\x1a!.berth.v1.CreateContainerResponse\x12J\n" +
@@ -3629,7 +3788,8 @@ const file_containers_proto_rawDesc = "" +
 	"\x05Pause\x12\x1f.berth.v1.PauseContainerRequest\x1a .berth.v1.PauseContainerResponse\x12L\n" +
 	"\aUnpause\x12\x1f.berth.v1.PauseContainerRequest\x1a .berth.v1.PauseContainerResponse\x12G\n" +
 	"\x04Wait\x12\x1e.berth.v1.WaitContainerRequest\x1a\x1f.berth.v1.WaitContainerResponse\x12M\n" +
-	"\x06Rename\x12 .berth.v1.RenameContainerRequest\x1a!.berth.v1.RenameContainerResponse\x12I\n" +
+	"\x06Rename\x12 .berth.v1.RenameContainerRequest\x1a!.berth.v1.RenameContainerResponse\x12M\n" +
+	"\x06Update\x12 .berth.v1.UpdateContainerRequest\x1a!.berth.v1.UpdateContainerResponse\x12I\n" +
 	"\x04List\x12\x1f.berth.v1.ListContainersRequest\x1a .berth.v1.ListContainersResponse\x12R\n" +
 	"\aInspect\x12\".berth.v1.InspectContainersRequest\x1a#.berth.v1.InspectContainersResponse\x127\n" +
 	"\x04Logs\x12\x15.berth.v1.LogsRequest\x1a\x16.berth.v1.LogsResponse0\x01\x12;\n" +
@@ -3657,7 +3817,7 @@ func file_containers_proto_rawDescGZIP() []byte {
 	return file_containers_proto_rawDescData
 }
 
-var file_containers_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_containers_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
 var file_containers_proto_goTypes = []any{
 	(*RestartPolicy)(nil),             // 0: berth.v1.RestartPolicy
 	(*HostConfig)(nil),                // 1: berth.v1.HostConfig
@@ -3709,75 +3869,80 @@ var file_containers_proto_goTypes = []any{
 	(*ExportRequest)(nil),             // 47: berth.v1.ExportRequest
 	(*PruneContainersRequest)(nil),    // 48: berth.v1.PruneContainersRequest
 	(*PruneContainersResponse)(nil),   // 49: berth.v1.PruneContainersResponse
-	nil,                               // 50: berth.v1.ContainerConfig.LabelsEntry
-	nil,                               // 51: berth.v1.ContainerSummary.LabelsEntry
-	(*DataChunk)(nil),                 // 52: berth.v1.DataChunk
+	(*UpdateContainerRequest)(nil),    // 50: berth.v1.UpdateContainerRequest
+	(*UpdateContainerResponse)(nil),   // 51: berth.v1.UpdateContainerResponse
+	nil,                               // 52: berth.v1.ContainerConfig.LabelsEntry
+	nil,                               // 53: berth.v1.ContainerSummary.LabelsEntry
+	(*DataChunk)(nil),                 // 54: berth.v1.DataChunk
 }
 var file_containers_proto_depIdxs = []int32{
 	0,  // 0: berth.v1.HostConfig.restart_policy:type_name -> berth.v1.RestartPolicy
-	50, // 1: berth.v1.ContainerConfig.labels:type_name -> berth.v1.ContainerConfig.LabelsEntry
+	52, // 1: berth.v1.ContainerConfig.labels:type_name -> berth.v1.ContainerConfig.LabelsEntry
 	1,  // 2: berth.v1.ContainerConfig.host:type_name -> berth.v1.HostConfig
 	3,  // 3: berth.v1.ContainerConfig.healthcheck:type_name -> berth.v1.HealthConfig
 	2,  // 4: berth.v1.CreateContainerRequest.config:type_name -> berth.v1.ContainerConfig
-	51, // 5: berth.v1.ContainerSummary.labels:type_name -> berth.v1.ContainerSummary.LabelsEntry
+	53, // 5: berth.v1.ContainerSummary.labels:type_name -> berth.v1.ContainerSummary.LabelsEntry
 	21, // 6: berth.v1.ListContainersResponse.containers:type_name -> berth.v1.ContainerSummary
 	26, // 7: berth.v1.LogsResponse.entries:type_name -> berth.v1.LogEntry
 	32, // 8: berth.v1.TopResponse.processes:type_name -> berth.v1.TopRow
 	35, // 9: berth.v1.StatsResponse.stats:type_name -> berth.v1.ContainerStats
 	43, // 10: berth.v1.DiffResponse.changes:type_name -> berth.v1.Change
-	4,  // 11: berth.v1.Containers.Create:input_type -> berth.v1.CreateContainerRequest
-	6,  // 12: berth.v1.Containers.Start:input_type -> berth.v1.StartContainerRequest
-	8,  // 13: berth.v1.Containers.Stop:input_type -> berth.v1.StopContainerRequest
-	8,  // 14: berth.v1.Containers.Restart:input_type -> berth.v1.StopContainerRequest
-	10, // 15: berth.v1.Containers.Kill:input_type -> berth.v1.KillContainerRequest
-	12, // 16: berth.v1.Containers.Remove:input_type -> berth.v1.RemoveContainerRequest
-	14, // 17: berth.v1.Containers.Pause:input_type -> berth.v1.PauseContainerRequest
-	14, // 18: berth.v1.Containers.Unpause:input_type -> berth.v1.PauseContainerRequest
-	16, // 19: berth.v1.Containers.Wait:input_type -> berth.v1.WaitContainerRequest
-	18, // 20: berth.v1.Containers.Rename:input_type -> berth.v1.RenameContainerRequest
-	20, // 21: berth.v1.Containers.List:input_type -> berth.v1.ListContainersRequest
-	23, // 22: berth.v1.Containers.Inspect:input_type -> berth.v1.InspectContainersRequest
-	25, // 23: berth.v1.Containers.Logs:input_type -> berth.v1.LogsRequest
-	28, // 24: berth.v1.Containers.Attach:input_type -> berth.v1.AttachInput
-	30, // 25: berth.v1.Containers.Exec:input_type -> berth.v1.ExecInput
-	31, // 26: berth.v1.Containers.Top:input_type -> berth.v1.TopRequest
-	34, // 27: berth.v1.Containers.Stats:input_type -> berth.v1.StatsRequest
-	37, // 28: berth.v1.Containers.StatPath:input_type -> berth.v1.StatPathRequest
-	39, // 29: berth.v1.Containers.CopyFrom:input_type -> berth.v1.CopyFromRequest
-	40, // 30: berth.v1.Containers.CopyTo:input_type -> berth.v1.CopyToRequest
-	42, // 31: berth.v1.Containers.Diff:input_type -> berth.v1.DiffRequest
-	45, // 32: berth.v1.Containers.Commit:input_type -> berth.v1.CommitRequest
-	47, // 33: berth.v1.Containers.Export:input_type -> berth.v1.ExportRequest
-	48, // 34: berth.v1.Containers.Prune:input_type -> berth.v1.PruneContainersRequest
-	5,  // 35: berth.v1.Containers.Create:output_type -> berth.v1.CreateContainerResponse
-	7,  // 36: berth.v1.Containers.Start:output_type -> berth.v1.StartContainerResponse
-	9,  // 37: berth.v1.Containers.Stop:output_type -> berth.v1.StopContainerResponse
-	9,  // 38: berth.v1.Containers.Restart:output_type -> berth.v1.StopContainerResponse
-	11, // 39: berth.v1.Containers.Kill:output_type -> berth.v1.KillContainerResponse
-	13, // 40: berth.v1.Containers.Remove:output_type -> berth.v1.RemoveContainerResponse
-	15, // 41: berth.v1.Containers.Pause:output_type -> berth.v1.PauseContainerResponse
-	15, // 42: berth.v1.Containers.Unpause:output_type -> berth.v1.PauseContainerResponse
-	17, // 43: berth.v1.Containers.Wait:output_type -> berth.v1.WaitContainerResponse
-	19, // 44: berth.v1.Containers.Rename:output_type -> berth.v1.RenameContainerResponse
-	22, // 45: berth.v1.Containers.List:output_type -> berth.v1.ListContainersResponse
-	24, // 46: berth.v1.Containers.Inspect:output_type -> berth.v1.InspectContainersResponse
-	27, // 47: berth.v1.Containers.Logs:output_type -> berth.v1.LogsResponse
-	29, // 48: berth.v1.Containers.Attach:output_type -> berth.v1.AttachOutput
-	29, // 49: berth.v1.Containers.Exec:output_type -> berth.v1.AttachOutput
-	33, // 50: berth.v1.Containers.Top:output_type -> berth.v1.TopResponse
-	36, // 51: berth.v1.Containers.Stats:output_type -> berth.v1.StatsResponse
-	38, // 52: berth.v1.Containers.StatPath:output_type -> berth.v1.StatPathResponse
-	52, // 53: berth.v1.Containers.CopyFrom:output_type -> berth.v1.DataChunk
-	41, // 54: berth.v1.Containers.CopyTo:output_type -> berth.v1.CopyToResponse
-	44, // 55: berth.v1.Containers.Diff:output_type -> berth.v1.DiffResponse
-	46, // 56: berth.v1.Containers.Commit:output_type -> berth.v1.CommitResponse
-	52, // 57: berth.v1.Containers.Export:output_type -> berth.v1.DataChunk
-	49, // 58: berth.v1.Containers.Prune:output_type -> berth.v1.PruneContainersResponse
-	35, // [35:59] is the sub-list for method output_type
-	11, // [11:35] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	0,  // 11: berth.v1.UpdateContainerRequest.restart_policy:type_name -> berth.v1.RestartPolicy
+	4,  // 12: berth.v1.Containers.Create:input_type -> berth.v1.CreateContainerRequest
+	6,  // 13: berth.v1.Containers.Start:input_type -> berth.v1.StartContainerRequest
+	8,  // 14: berth.v1.Containers.Stop:input_type -> berth.v1.StopContainerRequest
+	8,  // 15: berth.v1.Containers.Restart:input_type -> berth.v1.StopContainerRequest
+	10, // 16: berth.v1.Containers.Kill:input_type -> berth.v1.KillContainerRequest
+	12, // 17: berth.v1.Containers.Remove:input_type -> berth.v1.RemoveContainerRequest
+	14, // 18: berth.v1.Containers.Pause:input_type -> berth.v1.PauseContainerRequest
+	14, // 19: berth.v1.Containers.Unpause:input_type -> berth.v1.PauseContainerRequest
+	16, // 20: berth.v1.Containers.Wait:input_type -> berth.v1.WaitContainerRequest
+	18, // 21: berth.v1.Containers.Rename:input_type -> berth.v1.RenameContainerRequest
+	50, // 22: berth.v1.Containers.Update:input_type -> berth.v1.UpdateContainerRequest
+	20, // 23: berth.v1.Containers.List:input_type -> berth.v1.ListContainersRequest
+	23, // 24: berth.v1.Containers.Inspect:input_type -> berth.v1.InspectContainersRequest
+	25, // 25: berth.v1.Containers.Logs:input_type -> berth.v1.LogsRequest
+	28, // 26: berth.v1.Containers.Attach:input_type -> berth.v1.AttachInput
+	30, // 27: berth.v1.Containers.Exec:input_type -> berth.v1.ExecInput
+	31, // 28: berth.v1.Containers.Top:input_type -> berth.v1.TopRequest
+	34, // 29: berth.v1.Containers.Stats:input_type -> berth.v1.StatsRequest
+	37, // 30: berth.v1.Containers.StatPath:input_type -> berth.v1.StatPathRequest
+	39, // 31: berth.v1.Containers.CopyFrom:input_type -> berth.v1.CopyFromRequest
+	40, // 32: berth.v1.Containers.CopyTo:input_type -> berth.v1.CopyToRequest
+	42, // 33: berth.v1.Containers.Diff:input_type -> berth.v1.DiffRequest
+	45, // 34: berth.v1.Containers.Commit:input_type -> berth.v1.CommitRequest
+	47, // 35: berth.v1.Containers.Export:input_type -> berth.v1.ExportRequest
+	48, // 36: berth.v1.Containers.Prune:input_type -> berth.v1.PruneContainersRequest
+	5,  // 37: berth.v1.Containers.Create:output_type -> berth.v1.CreateContainerResponse
+	7,  // 38: berth.v1.Containers.Start:output_type -> berth.v1.StartContainerResponse
+	9,  // 39: berth.v1.Containers.Stop:output_type -> berth.v1.StopContainerResponse
+	9,  // 40: berth.v1.Containers.Restart:output_type -> berth.v1.StopContainerResponse
+	11, // 41: berth.v1.Containers.Kill:output_type -> berth.v1.KillContainerResponse
+	13, // 42: berth.v1.Containers.Remove:output_type -> berth.v1.RemoveContainerResponse
+	15, // 43: berth.v1.Containers.Pause:output_type -> berth.v1.PauseContainerResponse
+	15, // 44: berth.v1.Containers.Unpause:output_type -> berth.v1.PauseContainerResponse
+	17, // 45: berth.v1.Containers.Wait:output_type -> berth.v1.WaitContainerResponse
+	19, // 46: berth.v1.Containers.Rename:output_type -> berth.v1.RenameContainerResponse
+	51, // 47: berth.v1.Containers.Update:output_type -> berth.v1.UpdateContainerResponse
+	22, // 48: berth.v1.Containers.List:output_type -> berth.v1.ListContainersResponse
+	24, // 49: berth.v1.Containers.Inspect:output_type -> berth.v1.InspectContainersResponse
+	27, // 50: berth.v1.Containers.Logs:output_type -> berth.v1.LogsResponse
+	29, // 51: berth.v1.Containers.Attach:output_type -> berth.v1.AttachOutput
+	29, // 52: berth.v1.Containers.Exec:output_type -> berth.v1.AttachOutput
+	33, // 53: berth.v1.Containers.Top:output_type -> berth.v1.TopResponse
+	36, // 54: berth.v1.Containers.Stats:output_type -> berth.v1.StatsResponse
+	38, // 55: berth.v1.Containers.StatPath:output_type -> berth.v1.StatPathResponse
+	54, // 56: berth.v1.Containers.CopyFrom:output_type -> berth.v1.DataChunk
+	41, // 57: berth.v1.Containers.CopyTo:output_type -> berth.v1.CopyToResponse
+	44, // 58: berth.v1.Containers.Diff:output_type -> berth.v1.DiffResponse
+	46, // 59: berth.v1.Containers.Commit:output_type -> berth.v1.CommitResponse
+	54, // 60: berth.v1.Containers.Export:output_type -> berth.v1.DataChunk
+	49, // 61: berth.v1.Containers.Prune:output_type -> berth.v1.PruneContainersResponse
+	37, // [37:62] is the sub-list for method output_type
+	12, // [12:37] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_containers_proto_init() }
@@ -3792,7 +3957,7 @@ func file_containers_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_containers_proto_rawDesc), len(file_containers_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   52,
+			NumMessages:   54,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -18,6 +18,7 @@ type TTRPCContainersService interface {
 	Unpause(context.Context, *PauseContainerRequest) (*PauseContainerResponse, error)
 	Wait(context.Context, *WaitContainerRequest) (*WaitContainerResponse, error)
 	Rename(context.Context, *RenameContainerRequest) (*RenameContainerResponse, error)
+	Update(context.Context, *UpdateContainerRequest) (*UpdateContainerResponse, error)
 	List(context.Context, *ListContainersRequest) (*ListContainersResponse, error)
 	Inspect(context.Context, *InspectContainersRequest) (*InspectContainersResponse, error)
 	Logs(context.Context, *LogsRequest, TTRPCContainers_LogsServer) error
@@ -220,6 +221,13 @@ func RegisterTTRPCContainersService(srv *ttrpc.Server, svc TTRPCContainersServic
 				}
 				return svc.Rename(ctx, &req)
 			},
+			"Update": func(ctx context.Context, unmarshal func(interface{}) error) (interface{}, error) {
+				var req UpdateContainerRequest
+				if err := unmarshal(&req); err != nil {
+					return nil, err
+				}
+				return svc.Update(ctx, &req)
+			},
 			"List": func(ctx context.Context, unmarshal func(interface{}) error) (interface{}, error) {
 				var req ListContainersRequest
 				if err := unmarshal(&req); err != nil {
@@ -351,6 +359,7 @@ type TTRPCContainersClient interface {
 	Unpause(context.Context, *PauseContainerRequest) (*PauseContainerResponse, error)
 	Wait(context.Context, *WaitContainerRequest) (*WaitContainerResponse, error)
 	Rename(context.Context, *RenameContainerRequest) (*RenameContainerResponse, error)
+	Update(context.Context, *UpdateContainerRequest) (*UpdateContainerResponse, error)
 	List(context.Context, *ListContainersRequest) (*ListContainersResponse, error)
 	Inspect(context.Context, *InspectContainersRequest) (*InspectContainersResponse, error)
 	Logs(context.Context, *LogsRequest) (TTRPCContainers_LogsClient, error)
@@ -452,6 +461,14 @@ func (c *ttrpccontainersClient) Wait(ctx context.Context, req *WaitContainerRequ
 func (c *ttrpccontainersClient) Rename(ctx context.Context, req *RenameContainerRequest) (*RenameContainerResponse, error) {
 	var resp RenameContainerResponse
 	if err := c.client.Call(ctx, "berth.v1.Containers", "Rename", req, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+func (c *ttrpccontainersClient) Update(ctx context.Context, req *UpdateContainerRequest) (*UpdateContainerResponse, error) {
+	var resp UpdateContainerResponse
+	if err := c.client.Call(ctx, "berth.v1.Containers", "Update", req, &resp); err != nil {
 		return nil, err
 	}
 	return &resp, nil

@@ -108,6 +108,11 @@ func (s *containersServer) Rename(ctx context.Context, req *api.RenameContainerR
 	return &api.RenameContainerResponse{}, ctrStatus(s.svc.Rename(ctx, req.GetId(), req.GetNewName()))
 }
 
+func (s *containersServer) Update(ctx context.Context, req *api.UpdateContainerRequest) (*api.UpdateContainerResponse, error) {
+	r, err := s.svc.Update(ctx, req)
+	return r, ctrStatus(err)
+}
+
 func (s *containersServer) List(ctx context.Context, req *api.ListContainersRequest) (*api.ListContainersResponse, error) {
 	r, err := s.svc.List(ctx, req)
 	return r, ctrStatus(err)
