@@ -29,6 +29,7 @@ type prepared struct {
 	announce func()
 	p        *specs.Process
 	path     string
+	env      []string // p.Env, with HOME from /etc/passwd if it had none
 	caps     capability.Capabilities
 	filter   *seccomp.Program
 }
@@ -49,7 +50,13 @@ func prepareProcess(p *specs.Process, filter []byte) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	pp := &prepared{p: p, path: path, caps: caps}
+	// HOME is looked up now, not after `start`: reading /etc/passwd is
+	// no part of what start must wait for.
+	env := p.Env
+	if !hasEnv(env, "HOME") {
+		env = append(env[:len(env):len(env)], "HOME="+homeDir(p.User.UID))
+	}
+	pp := &prepared{p: p, path: path, env: env, caps: caps}
 	if len(filter) > 0 {
 		// The parent compiled the spec's profile (compileAsync).
 		if pp.filter, err = seccomp.Decode(filter); err != nil {
@@ -123,11 +130,7 @@ func (pp *prepared) exec(preserveFds int) error {
 			}
 		}
 	}
-	env := p.Env
-	if !hasEnv(env, "HOME") {
-		env = append(env, "HOME="+homeDir(p.User.UID))
-	}
-	if err := unix.Exec(pp.path, p.Args, env); err != nil {
+	if err := unix.Exec(pp.path, p.Args, pp.env); err != nil {
 		return fmt.Errorf("exec %s: %w", p.Args[0], err)
 	}
 	return nil
