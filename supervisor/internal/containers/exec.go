@@ -163,6 +163,10 @@ func (s *Service) execProcess(c *container, in *api.ExecInput) (*rspec.Process, 
 		return nil, fmt.Errorf("exec: container spec: %w", err)
 	}
 	p := *sp.Process
+	// HOME is the container user's, looked up when the container was
+	// made: the exec's user gets its own from the runtime (as Docker's
+	// exec does), unless the image or -e set it.
+	p.Env = s.withoutDerivedEnv(c, p.Env, "HOME")
 	p.Args = slices.Clone(in.GetCmd())
 	p.Terminal = in.GetTty()
 	p.ConsoleSize = nil
@@ -234,4 +238,30 @@ func removeFIFOs(f fifoPaths) {
 			os.Remove(p)
 		}
 	}
+}
+
+// withoutDerivedEnv drops from env the given variables that berthd added
+// to the container's process (HOME from the image's /etc/passwd,
+// HOSTNAME), keeping those the image's config or the user's -e set.
+func (s *Service) withoutDerivedEnv(c *container, env []string, keys ...string) []string {
+	given := map[string]bool{}
+	for _, e := range c.cfg.Env {
+		k, _, _ := strings.Cut(e, "=")
+		given[k] = true
+	}
+	if img, err := s.images.ByID(c.rec.ImageID); err == nil {
+		for _, e := range img.Config.Env {
+			k, _, _ := strings.Cut(e, "=")
+			given[k] = true
+		}
+	}
+	out := make([]string, 0, len(env))
+	for _, e := range env {
+		k, _, _ := strings.Cut(e, "=")
+		if slices.Contains(keys, k) && !given[k] {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }

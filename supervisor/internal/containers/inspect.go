@@ -280,7 +280,9 @@ func (s *Service) inspect(c *container) *inspectJSON {
 		}
 	}
 	if sp, err := c.paths.ReadSpec(); err == nil {
-		out.Config.Env = sp.Process.Env
+		// As Docker's Config.Env: the image's and the user's variables,
+		// not the HOSTNAME and HOME added for the process.
+		out.Config.Env = s.withoutDerivedEnv(c, sp.Process.Env, "HOSTNAME", "HOME")
 		if out.Config.Hostname == "" {
 			out.Config.Hostname = sp.Hostname
 		}
