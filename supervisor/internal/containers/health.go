@@ -145,12 +145,16 @@ func (s *Service) startHealth(c *container, t *task, from *healthState) {
 	go s.healthLoop(c, t, h, argv, hs)
 }
 
+// copyHealth copies h, its results too: the loop appends to its own.
 func copyHealth(h *healthState) *healthState {
 	out := *h
 	out.Log = append([]healthResult{}, h.Log...)
 	return &out
 }
 
+// healthLoop probes every interval (every start interval while the start
+// period lasts and the status is still starting) and updates hs, until
+// the run ends.
 func (s *Service) healthLoop(c *container, t *task, h *api.HealthConfig, argv []string, hs *healthState) {
 	interval := time.Duration(orDefault(h.Interval, int64(defaultHealthInterval)))
 	timeout := time.Duration(orDefault(h.Timeout, int64(defaultHealthTimeout)))
