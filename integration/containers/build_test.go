@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // writeContext writes files (name → content) into a new build context.
@@ -298,6 +299,10 @@ func TestBuildCopyChown(t *testing.T) {
 	if got := d.ok("run", "--rm", "chown:1"); got != want {
 		t.Errorf("owners:\n%s\nwant\n%s", got, want)
 	}
+	// A rebuild from the cache resolves no names: no container is made.
+	if n := d.containersMadeBy(func() { d.ok("build", "-t", "chown:1", ctx) }); n != 0 {
+		t.Errorf("a cached rebuild made %d containers", n)
+	}
 	for _, df := range []string{"FROM busybox\nCOPY --chown=nosuchuser f /x\n", "FROM busybox\nCOPY --chown=root:nosuchgroup f /x\n"} {
 		ctx := writeContext(t, map[string]string{"Dockerfile": df, "f": "x\n"})
 		r := d.fails("build", ctx)
@@ -389,6 +394,9 @@ func TestBuildWorkdir(t *testing.T) {
 	d := startBerthd(t)
 	ctx := writeContext(t, map[string]string{"Dockerfile": "FROM busybox\nWORKDIR /tmp/made/here\nWORKDIR /etc\nCMD stat -c '%n %a %u' /tmp /tmp/made /tmp/made/here\n"})
 	d.ok("build", "-t", "wd:1", ctx)
+	if n := d.containersMadeBy(func() { d.ok("build", "-t", "wd:1", ctx) }); n != 0 {
+		t.Errorf("a cached rebuild made %d containers", n)
+	}
 	if got, want := d.ok("run", "--rm", "--entrypoint", "", "-w", "/", "wd:1", "stat", "-c", "%n %a %u", "/tmp", "/tmp/made", "/tmp/made/here"), "/tmp 1777 0\n/tmp/made 755 0\n/tmp/made/here 755 0\n"; got != want {
 		t.Errorf("directories:\n%s\nwant\n%s", got, want)
 	}
@@ -399,4 +407,15 @@ func TestBuildWorkdir(t *testing.T) {
 	if r := d.fails("build", bad); !strings.Contains(r.stderr, "is not a directory") {
 		t.Errorf("WORKDIR under a file: %v", r)
 	}
+}
+
+// containersMadeBy runs fn and counts the containers berthd created
+// meanwhile (its create events).
+func (d *daemon) containersMadeBy(fn func()) int {
+	d.t.Helper()
+	now := time.Now()
+	since := fmt.Sprintf("%d.%09d", now.Unix(), now.Nanosecond())
+	fn()
+	out := d.out("events", "--since", since, "--until", fmt.Sprint(time.Now().Unix()+1), "-f", "type=container", "-f", "event=create", "--format", "{{.ID}}")
+	return len(lines(out))
 }

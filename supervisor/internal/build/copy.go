@@ -113,14 +113,11 @@ func (b *builder) copyStep(in dockerfile.Instruction) error {
 		return fmt.Errorf("%s requires at least two arguments (line %d): %w", in.Cmd, in.Line, ErrInvalidArgument)
 	}
 	srcs, dest := words[:len(words)-1], words[len(words)-1]
-	uid, gid, mode := -1, -1, -1
+	mode, chown := -1, ""
 	for k, v := range in.Flags {
 		switch k {
 		case "chown":
-			var err error
-			if uid, gid, err = b.chownIDs(v); err != nil {
-				return fmt.Errorf("%s --chown=%s (line %d): %w: %w", in.Cmd, v, in.Line, err, ErrInvalidArgument)
-			}
+			chown = v
 		case "chmod":
 			m, err := strconv.ParseUint(v, 8, 32)
 			if err != nil || m > 0o7777 {
@@ -143,7 +140,7 @@ func (b *builder) copyStep(in dockerfile.Instruction) error {
 		dest = d
 	}
 	if from, ok := in.Flags["from"]; ok {
-		return b.copyFrom(in, from, srcs, dest, uid, gid, mode)
+		return b.copyFrom(in, from, srcs, dest, chown, mode)
 	}
 	var list []source
 	for _, s := range srcs {
@@ -166,10 +163,14 @@ func (b *builder) copyStep(in dockerfile.Instruction) error {
 	if err := b.writeSources(nil, h, list, "", false, -1, -1, -1); err != nil {
 		return err
 	}
-	key := cacheKey(b.image, "copy", in.Original, dest, fmt.Sprintf("%x", h.Sum(nil)), strconv.Itoa(uid), strconv.Itoa(gid), strconv.Itoa(mode))
+	key := cacheKey(b.image, "copy", in.Original, dest, fmt.Sprintf("%x", h.Sum(nil)), chown, strconv.Itoa(mode))
 	if id, ok := b.useCache(key); ok {
 		b.image = id
 		return nil
+	}
+	uid, gid, err := b.chownFlag(in, chown)
+	if err != nil {
+		return err
 	}
 	if b.image == "" {
 		// FROM scratch: no container to copy into; the files are the
@@ -368,7 +369,7 @@ func isArchiveName(name string) bool {
 
 // copyFrom is COPY --from: each source is read from a container of the
 // stage's (or the named image's) image.
-func (b *builder) copyFrom(in dockerfile.Instruction, from string, srcs []string, dest string, uid, gid, mode int) error {
+func (b *builder) copyFrom(in dockerfile.Instruction, from string, srcs []string, dest, chown string, mode int) error {
 	img, ok := b.stages[strings.ToLower(from)]
 	if !ok {
 		ci, err := b.s.imgs.ForContainer(from)
@@ -377,10 +378,14 @@ func (b *builder) copyFrom(in dockerfile.Instruction, from string, srcs []string
 		}
 		img = ci.ID
 	}
-	key := cacheKey(b.image, "copy-from", img, in.Original, dest, strconv.Itoa(uid), strconv.Itoa(gid), strconv.Itoa(mode))
+	key := cacheKey(b.image, "copy-from", img, in.Original, dest, chown, strconv.Itoa(mode))
 	if id, ok := b.useCache(key); ok {
 		b.image = id
 		return nil
+	}
+	uid, gid, err := b.chownFlag(in, chown)
+	if err != nil {
+		return err
 	}
 	ctx := b.ctx
 	srcID, err := b.fileContainer(img)
@@ -453,6 +458,19 @@ func retar(r io.Reader, tw *tar.Writer, isDir bool, base string, uid, gid, mode 
 			return err
 		}
 	}
+}
+
+// chownFlag is --chown's uid and gid, -1 without one. Names are read
+// from the image, so this runs only once the cache missed: the key has
+// the flag as written (the image decides what its names mean).
+func (b *builder) chownFlag(in dockerfile.Instruction, v string) (uid, gid int, err error) {
+	if v == "" {
+		return -1, -1, nil
+	}
+	if uid, gid, err = b.chownIDs(v); err != nil {
+		return 0, 0, fmt.Errorf("%s --chown=%s (line %d): %w: %w", in.Cmd, v, in.Line, err, ErrInvalidArgument)
+	}
+	return uid, gid, nil
 }
 
 // chownIDs resolves --chown's USER[:GROUP] as Docker does: names through

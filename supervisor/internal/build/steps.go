@@ -138,6 +138,13 @@ func (b *builder) step(in dockerfile.Instruction) error {
 // root, 0755); otherwise only the config changes.
 func (b *builder) workdir(in dockerfile.Instruction, c v1.Config) error {
 	dir := path.Clean("/" + c.WorkingDir)
+	// The cache first: looking at the image takes a container.
+	raw, _ := json.Marshal(c)
+	key := cacheKey(b.image, "workdir", in.Original, string(raw))
+	if id, ok := b.useCache(key); ok {
+		b.cfg, b.image = c, id
+		return nil
+	}
 	id, err := b.fileContainer(b.image)
 	if err != nil {
 		return err
@@ -157,12 +164,10 @@ func (b *builder) workdir(in dockerfile.Instruction, c v1.Config) error {
 	}
 	b.s.removeContainer(id)
 	if len(missing) == 0 {
-		return b.commitConfig(in, c)
-	}
-	raw, _ := json.Marshal(c)
-	key := cacheKey(b.image, "workdir", in.Original, string(raw))
-	if id, ok := b.useCache(key); ok {
-		b.cfg, b.image = c, id
+		if err := b.commitConfig(in, c); err != nil {
+			return err
+		}
+		b.s.remember(key, b.image)
 		return nil
 	}
 	old := b.cfg

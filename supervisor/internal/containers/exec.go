@@ -163,10 +163,12 @@ func (s *Service) execProcess(c *container, in *api.ExecInput) (*rspec.Process, 
 		return nil, fmt.Errorf("exec: container spec: %w", err)
 	}
 	p := *sp.Process
-	// HOME is the container user's, looked up when the container was
-	// made: the exec's user gets its own from the runtime (as Docker's
-	// exec does), unless the image or -e set it.
-	p.Env = s.withoutDerivedEnv(c, p.Env, "HOME")
+	if in.GetUser() != "" {
+		// HOME is the container user's, looked up when the container
+		// was made: another user gets its own from the runtime (as
+		// Docker's exec does), unless the image or -e set it.
+		p.Env = s.withoutDerivedEnv(c, p.Env, "HOME")
+	}
 	p.Args = slices.Clone(in.GetCmd())
 	p.Terminal = in.GetTty()
 	p.ConsoleSize = nil
