@@ -44,7 +44,9 @@ func (s *Service) Update(ctx context.Context, req *api.UpdateContainerRequest) (
 		}
 		h.Memory = req.GetMemory()
 		sp := &rspec.Spec{}
-		specs.WithMemoryLimit(h.Memory)(sp)
+		if err := specs.WithMemoryLimit(h.Memory)(sp); err != nil {
+			return nil, invalid(err)
+		}
 		res.Memory = sp.Linux.Resources.Memory
 		if !swapAccounted() {
 			res.Memory.Swap = nil
