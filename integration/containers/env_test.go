@@ -16,6 +16,11 @@ func TestEnvAndHome(t *testing.T) {
 	if strings.Contains(env, "HOSTNAME=") || strings.Contains(env, "HOME=") || !strings.Contains(env, "MINE=1") || !strings.Contains(env, "PATH=") {
 		t.Errorf("Config.Env = %s, want PATH and MINE only", env)
 	}
+	// The same before the container ever ran.
+	d.ok("create", "--name", "env0", "-e", "MINE=0", "busybox", "true")
+	if env := d.out("inspect", "-f", "{{json .Config.Env}}", "env0"); !strings.Contains(env, "PATH=") || !strings.Contains(env, "MINE=0") {
+		t.Errorf("Config.Env of a created container = %s, want the image's PATH and MINE", env)
+	}
 	for _, c := range []struct{ user, want string }{{"", "/"}, {"nobody", "/home"}, {"root", "/root"}} {
 		args := []string{"exec"}
 		if c.user != "" {

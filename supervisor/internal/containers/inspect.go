@@ -279,10 +279,13 @@ func (s *Service) inspect(c *container) *inspectJSON {
 			out.Mounts = append(out.Mounts, inspectMount{Type: "volume", Name: name, Source: s.volumePath(name), Destination: dst, Driver: "local", RW: true})
 		}
 	}
+	// As Docker's Config.Env: the image's variables and the user's over
+	// them, whether or not the container ran (not the HOSTNAME and HOME
+	// added for its process).
+	if img, err := s.images.ByID(r.ImageID); err == nil {
+		out.Config.Env = mergeEnv(img.Config.Env, cfg.Env)
+	}
 	if sp, err := c.paths.ReadSpec(); err == nil {
-		// As Docker's Config.Env: the image's and the user's variables,
-		// not the HOSTNAME and HOME added for the process.
-		out.Config.Env = s.withoutDerivedEnv(c, sp.Process.Env, "HOSTNAME", "HOME")
 		if out.Config.Hostname == "" {
 			out.Config.Hostname = sp.Hostname
 		}
